@@ -131,7 +131,7 @@ class WorkerPool:
         future: Future[VerdictTable] = Future()
         n, k = len(samples), len(verifiers)
         if n == 0 or k == 0:
-            future.set_result([[] for _ in range(n)])  # type: ignore[misc]
+            future.set_result([[] for _ in range(n)])
             return future
         spec = tuple(verifiers)
         with self._lock:
