@@ -11,7 +11,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from ._worker import run_verifier
-from .model import Grade, Sample, Verdict, coerce_sample, weighted_reward
+from .model import Grade, Sample, Verdict, coerce_sample, size_problem, weighted_reward
 from .pool import VerdictTable, WorkerPool
 from .spec import RewardSpec, SpecLike, parse_spec
 
@@ -124,15 +124,13 @@ class Grader:
         self.close()
 
     def _prepare(self, obj: object, index: int) -> Sample | str:
-        sample = coerce_sample(obj, index)
+        sample = coerce_sample(obj)
         if isinstance(sample, Sample):
-            size = len(sample.completion_text)
-            if size > self.max_chars:
-                return (
-                    f"sample {index}: completion has {size:,} characters, over the limit of "
-                    f"{self.max_chars:,} (raise max_chars to grade it)"
-                )
-        return sample
+            problem = size_problem(sample, self.max_chars)
+            if problem is None:
+                return sample
+            sample = problem
+        return f"sample {index}: {sample}"
 
 
 def _check_timeout(timeout: float | None) -> None:
@@ -152,14 +150,18 @@ def _assemble(
     grades: list[Grade] = []
     for i, item in enumerate(prepared):
         if isinstance(item, str):
-            bad = Verdict.failed("invalid_input", item)
-            verdicts = dict.fromkeys(labels, bad)
-            grades.append(Grade(_id_of(items[i], i), 0.0, verdicts))
+            grades.append(invalid_grade(spec, _id_of(items[i], i), item))
             continue
         verdicts = dict(zip(labels, rows[i], strict=True))
         sample_id = item.id if item.id is not None else i
         grades.append(Grade(sample_id, weighted_reward(weights, verdicts), verdicts))
     return grades
+
+
+def invalid_grade(spec: RewardSpec, sample_id: Any, reason: str) -> Grade:
+    """The Grade of an item that could not be graded: every verdict ``invalid_input``."""
+    bad = Verdict.failed("invalid_input", reason)
+    return Grade(sample_id, 0.0, dict.fromkeys(spec.labels, bad))
 
 
 def _id_of(obj: object, index: int) -> Any:

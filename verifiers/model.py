@@ -131,19 +131,23 @@ class Grade:
         }
 
 
-def coerce_sample(obj: object, index: int) -> Sample | str:
+def coerce_sample(obj: object) -> Sample | str:
     """Turn a Sample or a sample dict into a Sample, or return why it cannot be one.
 
     A bad item is the model pipeline's problem, not the caller's: it becomes an
-    ``invalid_input`` result, so this returns the reason instead of raising.
+    ``invalid_input`` result, so this returns the reason instead of raising. The
+    caller prefixes where the item came from ("sample 3", "line 17").
     """
     if isinstance(obj, Sample):
-        problem = _text_problem(obj.completion, "completion") or _text_problem(obj.prompt, "prompt")
-        return problem or obj
+        return (
+            _text_problem(obj.completion, "completion")
+            or _text_problem(obj.prompt, "prompt")
+            or obj
+        )
     if not isinstance(obj, Mapping):
-        return f"sample {index} must be an object, got {type(obj).__name__}"
+        return f"a sample must be an object, got {type(obj).__name__}"
     if "completion" not in obj:
-        return f"sample {index} has no 'completion' field"
+        return "no 'completion' field"
     completion = obj["completion"]
     prompt = obj.get("prompt")
     if prompt is None:
@@ -151,12 +155,12 @@ def coerce_sample(obj: object, index: int) -> Sample | str:
     for name, value in (("completion", completion), ("prompt", prompt)):
         problem = _text_problem(value, name)
         if problem:
-            return f"sample {index}: {problem}"
+            return problem
     metadata = obj.get("metadata")
     if metadata is None:
         metadata = {}
     elif not isinstance(metadata, Mapping):
-        return f"sample {index}: 'metadata' must be an object, got {type(metadata).__name__}"
+        return f"'metadata' must be an object, got {type(metadata).__name__}"
     unknown = set(obj) - {"id", "prompt", "completion", "reference", "metadata"}
     if unknown:
         # Extra columns (as in TRL datasets) travel in metadata rather than being lost.
@@ -168,6 +172,17 @@ def coerce_sample(obj: object, index: int) -> Sample | str:
         metadata=metadata,
         id=obj.get("id"),
     )
+
+
+def size_problem(sample: Sample, max_chars: int) -> str | None:
+    """Why a sample is too large to grade, or None."""
+    size = len(sample.completion_text)
+    if size > max_chars:
+        return (
+            f"completion has {size:,} characters, over the limit of {max_chars:,} "
+            "(raise max_chars to grade it)"
+        )
+    return None
 
 
 def _text_problem(value: object, name: str) -> str | None:
