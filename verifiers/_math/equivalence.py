@@ -136,12 +136,18 @@ def numbers_equal(gold: Num, pred: Num, rules: Rules) -> Decision:
         p = pred.value * hundredth if pred.percent else pred.value
         if g == p:
             return Decision(True, "equal numbers (percent as a fraction)")
-    if pred.is_decimal and not gold.is_decimal:
-        if close_enough(pred, gold.value, rules.float_min_digits):
-            return Decision(True, f"decimal answer within its last digit ({pred.significant} digits)")
-    elif gold.is_decimal and not pred.is_decimal:
-        if close_enough(gold, pred.value, rules.float_min_digits):
-            return Decision(True, f"decimal gold within its last digit ({gold.significant} digits)")
+    if (
+        pred.is_decimal
+        and not gold.is_decimal
+        and close_enough(pred, gold.value, rules.float_min_digits)
+    ):
+        return Decision(True, f"decimal answer within its last digit ({pred.significant} digits)")
+    elif (
+        gold.is_decimal
+        and not pred.is_decimal
+        and close_enough(gold, pred.value, rules.float_min_digits)
+    ):
+        return Decision(True, f"decimal gold within its last digit ({gold.significant} digits)")
     return Decision(False, "different numbers (exact)")
 
 
@@ -154,8 +160,13 @@ def _float_rule(decimal: Num, exact: Any, rules: Rules) -> Decision:
     if not value.is_real:
         return Decision(False, "decimal vs a non-real value")
     if close_enough(decimal, Fraction(str(value)), rules.float_min_digits):
-        return Decision(True, f"decimal within its last digit of the closed form ({decimal.significant} digits)")
-    return Decision(False, f"decimal is not the closed form to {decimal.significant} digits (needs {rules.float_min_digits} and last-digit accuracy)")
+        return Decision(
+            True, f"decimal within its last digit of the closed form ({decimal.significant} digits)"
+        )
+    return Decision(
+        False,
+        f"decimal is not the closed form to {decimal.significant} digits (needs {rules.float_min_digits} and last-digit accuracy)",
+    )
 
 
 def sympy_equal(a: Any, b: Any) -> Decision:
@@ -179,7 +190,11 @@ def sympy_equal(a: Any, b: Any) -> Decision:
     for p, q in _PROBES[:3]:
         point = {s: sympy.Rational(p + 3 * k, q) for k, s in enumerate(symbols)}
         value = difference.subs(point).evalf(30)
-        if value.is_number and value.is_finite and abs(value) > 1e-12 * (1 + abs(a.subs(point).evalf(30))):
+        if (
+            value.is_number
+            and value.is_finite
+            and abs(value) > 1e-12 * (1 + abs(a.subs(point).evalf(30)))
+        ):
             return Decision(False, "sympy: differ at a probe point")
     if sympy.expand(difference) == 0 or sympy.simplify(difference) == 0:
         return Decision(True, "sympy: simplifies to the same expression")
@@ -198,7 +213,10 @@ def canonical(text: str) -> str:
 def _words(gold: Node, pred: Node) -> Decision:
     if isinstance(gold, Words) and isinstance(pred, Words):
         if gold.choice or pred.choice:
-            return Decision(gold.text.upper() == pred.text.upper() and gold.choice == pred.choice, "choice letter")
+            return Decision(
+                gold.text.upper() == pred.text.upper() and gold.choice == pred.choice,
+                "choice letter",
+            )
         return Decision(_squash(gold.text) == _squash(pred.text), "text")
     words, other = (gold, pred) if isinstance(gold, Words) else (pred, gold)
     assert isinstance(words, Words)
@@ -218,7 +236,9 @@ def _sequences(gold: Seq, pred: Seq, rules: Rules) -> Decision:
     if len(gold.items) != len(pred.items):
         return Decision(False, f"{len(gold.items)} items vs {len(pred.items)}")
     ordered = gold.kind == "tuple" or pred.kind == "tuple"
-    if gold.kind == "tuple" and pred.kind == "set" or gold.kind == "set" and pred.kind == "tuple":
+    if (gold.kind == "tuple" and pred.kind == "set") or (
+        gold.kind == "set" and pred.kind == "tuple"
+    ):
         return Decision(False, "tuple vs set")
     if ordered:
         for g, p in zip(gold.items, pred.items, strict=True):
@@ -242,7 +262,10 @@ def _relations(gold: Relation, pred: Relation, rules: Rules) -> Decision:
         return Decision(False, f"relation {gold.op} vs {pred.op}")
     sides = (gold.lhs, gold.rhs, pred.lhs, pred.rhs)
     if not all(isinstance(s, Leaf) for s in sides):
-        same = equivalent(gold.lhs, pred.lhs, rules).equal and equivalent(gold.rhs, pred.rhs, rules).equal
+        same = (
+            equivalent(gold.lhs, pred.lhs, rules).equal
+            and equivalent(gold.rhs, pred.rhs, rules).equal
+        )
         return Decision(same, "relation sides compared")
     try:
         gl, gr, pl, pr = (to_sympy(s.text) for s in sides)  # type: ignore[union-attr]
@@ -256,7 +279,12 @@ def _relations(gold: Relation, pred: Relation, rules: Rules) -> Decision:
         return Decision(False, "relation: not a rescaling of the gold")
     if gold.op in ("=", "!="):
         return Decision(True, "equation equal up to scaling and rearrangement")
-    return Decision(bool(ratio > 0), "inequality: same direction after rearranging" if ratio > 0 else "inequality: reversed direction")
+    return Decision(
+        bool(ratio > 0),
+        "inequality: same direction after rearranging"
+        if ratio > 0
+        else "inequality: reversed direction",
+    )
 
 
 def _matrices(gold: Node, pred: Node, rules: Rules) -> Decision:
@@ -304,7 +332,9 @@ def _sets(gold: Node, pred: Node, rules: Rules) -> Decision:
         return Decision(False, f"set not parsable ({exc})")
     import sympy
 
-    same = a == b or (sympy.Complement(a, b) == sympy.S.EmptySet and sympy.Complement(b, a) == sympy.S.EmptySet)
+    same = a == b or (
+        sympy.Complement(a, b) == sympy.S.EmptySet and sympy.Complement(b, a) == sympy.S.EmptySet
+    )
     return Decision(bool(same), "sympy: same set" if same else "sympy: different sets")
 
 
@@ -332,7 +362,9 @@ def _sympy_set(node: Node) -> Any:
     if isinstance(node, SetExpr):
         value = to_sympy(node.text)
     elif isinstance(node, Interval):
-        value = sympy.Interval(_value(node.lo), _value(node.hi), not node.lo_closed, not node.hi_closed)
+        value = sympy.Interval(
+            _value(node.lo), _value(node.hi), not node.lo_closed, not node.hi_closed
+        )
     elif isinstance(node, Union):
         value = sympy.Union(*(_sympy_set(p) for p in node.parts))
     elif isinstance(node, Seq) and node.kind != "tuple":

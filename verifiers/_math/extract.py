@@ -40,10 +40,8 @@ _CORRECTION = re.compile(
     re.IGNORECASE,
 )
 _HASHES = re.compile(r"####\s*([^\n]+)")
-_FINAL = re.compile(
-    r"(?:final answer|the answer)\s*(?:is|:|=)?\s*:?\s*", re.IGNORECASE
-)
-_ANSWER_COLON = re.compile(r"\banswer\s*[:：]\s*", re.IGNORECASE)
+_FINAL = re.compile(r"(?:final answer|the answer)\s*(?:is|:|=)?\s*:?\s*", re.IGNORECASE)
+_ANSWER_COLON = re.compile(r"\banswer\s*[:\uff1a]\s*", re.IGNORECASE)  # ASCII or full-width colon
 _BOLD = re.compile(r"\*\*([^*\n]+?)\*\*")
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$]+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")

@@ -31,12 +31,14 @@ _REPLACE = (
     ("\\geqslant", "\\ge"),
     ("≤", "\\le"),
     ("≥", "\\ge"),
-    ("−", "-"),
+    ("\u2212", "-"),  # Unicode minus sign
     ("π", "\\pi"),
     ("∞", "\\infty"),
     ("°", ""),
 )
-_SIZING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\.?")
+_SIZING = re.compile(
+    r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\.?"
+)
 _SPACES = re.compile(r"\\[,;: ]|\\q?quad(?![a-zA-Z])|~")
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree")
 _WRAPPERS = re.compile(r"\\(?:mathrm|mathbf|boldsymbol|mathit|operatorname|textbf|mathsf|bf)\s*\{")
@@ -44,11 +46,15 @@ _TEXT = re.compile(r"\\(?:text|textrm|textit|textnormal|mbox|hbox)\s*\{([^{}]*)\
 _FRAC_SHORT = re.compile(r"\\frac\s*(\d|\{[^{}]*\})\s*(\d|[a-zA-Z]|\{[^{}]*\})")
 _SQRT_SHORT = re.compile(r"\\sqrt\s*(\d+|[a-zA-Z])")
 # A unit: two or more letters after a number or closing bracket, at the end.
-_TRAILING_UNITS = re.compile(r"(?<=[\d})\]])\s*(?<!\\)(?:[a-zA-Z]{2,}\.?)(?:\s+[a-zA-Z]+\.?)*(?:\^\{?\d\}?)?$")
+_TRAILING_UNITS = re.compile(
+    r"(?<=[\d})\]])\s*(?<!\\)(?:[a-zA-Z]{2,}\.?)(?:\s+[a-zA-Z]+\.?)*(?:\^\{?\d\}?)?$"
+)
 _LEADING_WORDS = re.compile(r"^(?:[a-zA-Z]{2,}\s+)+(?=[-\d\\(\[{])")
 _SET_MEMBERSHIP = re.compile(r"^[a-zA-Z]\s*\\in\s*")
 _CONNECTIVES = re.compile(r"\s+(?:and|or)\s+")
 _EDGE_PUNCT = " .;:,\n\t"
+# A clock time: "4:30 \text{ p.m.}", "4:30pm" and MATH's own typo "4:30p.." are one time.
+_CLOCK = re.compile(r"(\d{1,2}:\d{2})\s*(?:\\text\s*\{\s*)?([apAP])\.?\s*[mM]?\.*\s*\}?")
 
 
 def strip_delimiters(text: str) -> str:
@@ -58,7 +64,11 @@ def strip_delimiters(text: str) -> str:
     while changed:
         changed = False
         for left, right in _DELIMITERS:
-            if len(text) > len(left) + len(right) and text.startswith(left) and text.endswith(right):
+            if (
+                len(text) > len(left) + len(right)
+                and text.startswith(left)
+                and text.endswith(right)
+            ):
                 text = text[len(left) : -len(right)].strip()
                 changed = True
     return text
@@ -108,6 +118,7 @@ def normalize(text: str) -> str:
     for old, new in _REPLACE:
         text = text.replace(old, new)
     text = _SIZING.sub("", text)
+    text = _CLOCK.sub(lambda m: f"{m.group(1)}_{{{m.group(2).lower()}m}}", text)
     text = _DEGREES.sub("", text)
     text = _SPACES.sub(" ", text)
     text = _unwrap(text)

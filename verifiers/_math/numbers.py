@@ -44,7 +44,7 @@ _SIGN = r"[-+]?"
 _INT = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
 _DECIMAL = re.compile(rf"^({_SIGN})({_INT})?(?:\.(\d*))?(?:e([-+]?\d+))?$", re.IGNORECASE)
 _TIMES_TEN = re.compile(r"^(.+?)(?:\\times|\\cdot|\*|x)10\^(?:\{([-+]?\d+)\}|([-+]?\d))$")
-_FRAC = re.compile(r"^({sign})\\frac\{{([^{{}}]+)\}}\{{([^{{}}]+)\}}$".format(sign=_SIGN))
+_FRAC = re.compile(rf"^({_SIGN})\\frac\{{([^{{}}]+)\}}\{{([^{{}}]+)\}}$")
 _SLASH = re.compile(r"^([^/]+)/([^/]+)$")
 _MIXED = re.compile(rf"^({_SIGN})(\d+)\s*\\frac\{{(\d+)\}}\{{(\d+)\}}$")
 _MIXED_SLASH = re.compile(rf"^({_SIGN})(\d+)\s+(\d+)/(\d+)$")

@@ -8,6 +8,7 @@ the same gold is graded once per generation.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -93,8 +94,18 @@ class SetExpr:
 Node = Leaf | Words | Seq | Interval | Union | Relation | Matrix | SetExpr
 
 _OPEN, _CLOSE = "([{", ")]}"
-_RELATIONS = (("\\le", "<="), ("\\ge", ">="), ("\\ne", "!="), ("\\lt", "<"), ("\\gt", ">"),
-              ("<=", "<="), (">=", ">="), ("<", "<"), (">", ">"), ("=", "="))
+_RELATIONS = (
+    ("\\le", "<="),
+    ("\\ge", ">="),
+    ("\\ne", "!="),
+    ("\\lt", "<"),
+    ("\\gt", ">"),
+    ("<=", "<="),
+    (">=", ">="),
+    ("<", "<"),
+    (">", ">"),
+    ("=", "="),
+)
 _CHOICE = re.compile(r"^\(?([A-E])\)?$")
 _WORDS = re.compile(r"^[A-Za-z][A-Za-z' -]{2,}$")
 _MATRIX = re.compile(r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^}]*\})?(.*)\\end\{\1\}$", re.DOTALL)
@@ -207,7 +218,7 @@ def _relation(text: str) -> Node | None:
     if not found:
         return None
     pieces = [text[: found[0][0]]]
-    pieces += [text[a[1] : b[0]] for a, b in zip(found, found[1:], strict=False)]
+    pieces += [text[a[1] : b[0]] for a, b in itertools.pairwise(found)]
     pieces.append(text[found[-1][1] :])
     pieces = [p.strip() for p in pieces]
     if any(not p for p in pieces):
@@ -242,8 +253,10 @@ def _split_top(text: str, sep: str) -> list[str]:
             depth += 1
         elif c in _CLOSE:
             depth -= 1
-        elif depth == 0 and text.startswith(sep, i) and not (
-            sep[0] == "\\" and text[i + n : i + n + 1].isalpha()
+        elif (
+            depth == 0
+            and text.startswith(sep, i)
+            and not (sep[0] == "\\" and text[i + n : i + n + 1].isalpha())
         ):
             parts.append(text[start:i].strip())
             start = i + n

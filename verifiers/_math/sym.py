@@ -94,9 +94,10 @@ def check_size(expr: Any) -> None:
                 continue
             if log10_bound(exponent) > MAX_EXPONENT_LOG10:
                 raise Rejected(f"exponent too large to evaluate: {str(exponent)[:60]}")
-        elif isinstance(node, sympy.factorial | sympy.gamma | sympy.subfactorial):
-            if log10_bound(node.args[0]) > math.log10(MAX_FACTORIAL):
-                raise Rejected(f"factorial too large to evaluate: {str(node.args[0])[:60]}")
+        elif isinstance(node, sympy.factorial | sympy.gamma | sympy.subfactorial) and (
+            log10_bound(node.args[0]) > math.log10(MAX_FACTORIAL)
+        ):
+            raise Rejected(f"factorial too large to evaluate: {str(node.args[0])[:60]}")
 
 
 def log10_bound(expr: Any) -> float:
