@@ -43,6 +43,17 @@ from .base import Verifier
 from .model import Sample, Verdict
 from .text import answer_text
 
+SYMPY_FAILURES = (
+    ArithmeticError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    KeyError,
+    NotImplementedError,
+    RecursionError,
+)
+
 Rule = Literal[
     "boxed", "hashes", "final_answer", "answer_colon", "bold", "last_math", "last_number"
 ]
@@ -119,6 +130,12 @@ class MathVerifier(Verifier[MathOptions]):
             decision = self._judge(gold, found)
         except Rejected as exc:
             return Verdict.failed("invalid_input", f"answer: {exc}", **details)
+        except SYMPY_FAILURES as exc:
+            # sympy and mpmath raise these on values they cannot evaluate (an
+            # overflowing exponential, a division by zero inside simplify): the
+            # answer cannot be judged, which is the answer's problem, not ours.
+            reason = f"answer could not be evaluated: {type(exc).__name__}: {exc}"[:300]
+            return Verdict.failed("invalid_input", reason, **details)
         details["rule"] = decision.rule
         verdict = "equal" if decision.equal else "not equal"
         return Verdict(float(decision.equal), "ok", f"{verdict}: {decision.rule}", details)

@@ -177,28 +177,38 @@ def sympy_equal(a: Any, b: Any) -> Decision:
         return Decision(True, "sympy: same expression")
     if not (isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr)):
         return Decision(False, "sympy: different values")
+    if not (_finite(a) and _finite(b)):
+        return Decision(False, "sympy: an infinite or undefined value")
     difference = a - b
     if not difference.free_symbols:
         if difference.is_Rational:
             return Decision(difference == 0, "sympy: exact rational difference")
         value = difference.evalf(50)
         scale = max(abs(a.evalf(50)), abs(b.evalf(50)), sympy.Float(1e-300))
-        if value.is_number and abs(value) <= RELATIVE_ZERO * scale:
+        if value.is_number and value.is_finite and abs(value) <= RELATIVE_ZERO * scale:
             return Decision(True, "sympy: equal to 50 digits")
         return Decision(False, "sympy: values differ")
     symbols = sorted(difference.free_symbols, key=str)
+    zero_at_every_probe = True
     for p, q in _PROBES[:3]:
         point = {s: sympy.Rational(p + 3 * k, q) for k, s in enumerate(symbols)}
         value = difference.subs(point).evalf(30)
-        if (
-            value.is_number
-            and value.is_finite
-            and abs(value) > 1e-12 * (1 + abs(a.subs(point).evalf(30)))
-        ):
+        if not (value.is_number and value.is_finite):
+            zero_at_every_probe = False
+            continue
+        if abs(value) > 1e-12 * (1 + abs(a.subs(point).evalf(30))):
             return Decision(False, "sympy: differ at a probe point")
     if sympy.expand(difference) == 0 or sympy.simplify(difference) == 0:
         return Decision(True, "sympy: simplifies to the same expression")
-    return Decision(True, "sympy: equal at every probe point (simplify could not prove it)")
+    if zero_at_every_probe:
+        return Decision(True, "sympy: equal at every probe point (simplify could not prove it)")
+    return Decision(False, "sympy: could not show they are equal")
+
+
+def _finite(expr: Any) -> bool:
+    import sympy
+
+    return not expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
 
 
 def canonical(text: str) -> str:

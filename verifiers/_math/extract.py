@@ -101,7 +101,8 @@ def find_boxes(text: str) -> list[_Box]:
             close = matching_brace(text, at)
             if close < 0:
                 break  # unbalanced: scanning further would be quadratic on hostile input
-            boxes.append(_Box(m.start(), close + 1, text[at + 1 : close]))
+            if text[at + 1 : close].strip():  # an empty box is no answer
+                boxes.append(_Box(m.start(), close + 1, text[at + 1 : close]))
             pos = close + 1
         else:
             token = re.match(r"[^\s$]+", text[at : at + 200])

@@ -20,6 +20,8 @@ from .parse import Rejected
 
 MAX_EXPONENT_LOG10 = 5.0
 """Largest exponent allowed: 10^5 (``2^{99999}`` has 30k digits and is still cheap)."""
+MAX_SYMBOLIC_EXPONENT_LOG10 = 3.0
+"""A variable's power may reach 1000: ``expand`` of ``(1+x)^{10^5}`` would not end."""
 MAX_FACTORIAL = 1000
 MAX_NODES = 600
 
@@ -92,8 +94,16 @@ def check_size(expr: Any) -> None:
             base, exponent = node.args
             if base in (0, 1, -1):
                 continue
-            if log10_bound(exponent) > MAX_EXPONENT_LOG10:
+            limit = MAX_SYMBOLIC_EXPONENT_LOG10 if base.free_symbols else MAX_EXPONENT_LOG10
+            if log10_bound(exponent) > limit:
                 raise Rejected(f"exponent too large to evaluate: {str(exponent)[:60]}")
+        elif isinstance(node, sympy.Sum | sympy.Product):
+            # latex2sympy leaves sums unevaluated; evalf would add up every term.
+            for limits in node.limits:
+                if any(log10_bound(b) > 3 for b in limits[1:]):
+                    raise Rejected(f"sum or product over too many terms: {str(node)[:60]}")
+        elif isinstance(node, sympy.exp) and log10_bound(node.args[0]) > MAX_EXPONENT_LOG10:
+            raise Rejected(f"exponent too large to evaluate: exp({str(node.args[0])[:60]})")
         elif isinstance(node, sympy.factorial | sympy.gamma | sympy.subfactorial) and (
             log10_bound(node.args[0]) > math.log10(MAX_FACTORIAL)
         ):
@@ -103,15 +113,15 @@ def check_size(expr: Any) -> None:
 def log10_bound(expr: Any) -> float:
     """A rough upper bound of log10|expr| that never evaluates anything big.
 
-    Symbols and unknown functions count as 10; the bound only has to catch
+    Symbols count as 10^0.5 and unknown functions as their largest argument; the bound only has to catch
     towers like ``2^{2^{100}}``, not be tight.
     """
     import sympy
 
     if expr.is_Integer:
-        return int(expr).bit_length() * 0.30103
+        return _log10_int(int(expr))
     if expr.is_Rational:
-        return max(int(expr.p).bit_length(), int(expr.q).bit_length()) * 0.30103
+        return max(_log10_int(int(expr.p)), _log10_int(int(expr.q)))
     if expr.is_Float:
         value = abs(float(expr))
         return math.log10(value) if value > 1 else 0.0
@@ -120,7 +130,7 @@ def log10_bound(expr: Any) -> float:
         exp_log = log10_bound(exponent)
         if exp_log > 300:
             return math.inf
-        return max(log10_bound(base), 1.0) * 10**exp_log
+        return max(log10_bound(base), 0.5) * 10**exp_log
     if isinstance(expr, sympy.Mul):
         return sum(max(log10_bound(a), 0.0) for a in expr.args)
     if isinstance(expr, sympy.Add):
@@ -133,4 +143,11 @@ def log10_bound(expr: Any) -> float:
         return math.inf if inner > 300 else 10**inner
     if expr.args:
         return max((log10_bound(a) for a in expr.args), default=1.0)
-    return 1.0
+    return 0.5
+
+
+def _log10_int(n: int) -> float:
+    n = abs(n)
+    if n < 2:
+        return 0.0
+    return math.log10(n) if n.bit_length() < 1000 else n.bit_length() * 0.30103
