@@ -39,6 +39,7 @@ MAX_CHUNK = 64
 MAX_SILENT_CRASHES = 2
 # Workers that die before saying "ready" this many times in a row mean a broken install.
 MAX_FAILED_STARTS = 3
+UNSTARTED_POLL = 0.05
 
 VerdictTable = list[list[Verdict]]
 
@@ -311,8 +312,11 @@ class WorkerPool:
                 continue
             sample_index, entry_index, started = worker.progress()
             if sample_index < 0:
-                continue
-            left = started + worker.chunk.job.timeouts[entry_index] - now
+                # Sent a chunk but not yet started on it: look again soon, or a
+                # stuck first item would go unnoticed until some message arrives.
+                left = UNSTARTED_POLL
+            else:
+                left = started + worker.chunk.job.timeouts[entry_index] - now
             soonest = left if soonest is None else min(soonest, left)
         return None if soonest is None else max(0.0, soonest) + 0.001
 
