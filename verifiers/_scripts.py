@@ -147,10 +147,24 @@ def scripts_for(target: str) -> tuple[str, frozenset[str]] | None:
     return None
 
 
+# Fast paths: most reasoning text is ASCII, and most words in any text are
+# single-script runs, so the 26-way script alternation runs only on letter runs
+# that are not plain ASCII.
+ASCII_WORD = regex.compile(r"[A-Za-z]+")
+LETTER_RUN = regex.compile(r"\p{L}[\p{L}\p{M}]*")
+
+
 def count_words(text: str) -> dict[str, int]:
     """Words per script in ``text``."""
+    if text.isascii():
+        n = len(ASCII_WORD.findall(text))
+        return {"Latin": n} if n else {}
     counts: dict[str, int] = {}
-    for match in WORD.finditer(text):
-        script: Any = match.lastgroup
-        counts[script] = counts.get(script, 0) + 1
+    for run in LETTER_RUN.findall(text):
+        if run.isascii():
+            counts["Latin"] = counts.get("Latin", 0) + 1
+            continue
+        for match in WORD.finditer(run):
+            script: Any = match.lastgroup
+            counts[script] = counts.get(script, 0) + 1
     return counts
