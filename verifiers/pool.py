@@ -40,6 +40,8 @@ MAX_SILENT_CRASHES = 2
 # Workers that die before saying "ready" this many times in a row mean a broken install.
 MAX_FAILED_STARTS = 3
 UNSTARTED_POLL = 0.05
+# Specs (verifier tuples) a worker keeps built; past this it starts afresh.
+MAX_CACHED_SPECS = 256
 
 VerdictTable = list[list[Verdict]]
 
@@ -138,6 +140,8 @@ class WorkerPool:
         with self._lock:
             if self._closed:
                 raise PoolClosedError("the worker pool is closed")
+            if len(self._spec_keys) >= 16 * MAX_CACHED_SPECS:
+                self._spec_keys.clear()  # keys keep counting up, so old ones never collide
             key = self._spec_keys.setdefault(spec, next(self._spec_counter))
         job = _Job(spec, tuple(timeouts), key, [[None] * k for _ in range(n)], n * k, future)
         size = max(1, min(MAX_CHUNK, math.ceil(n / (4 * self.size))))
@@ -276,9 +280,13 @@ class WorkerPool:
             if chunk is None:
                 return
             job = chunk.job
+            # A server sees many specs over its life: bound each worker's cache.
+            reset = len(worker.known_specs) >= MAX_CACHED_SPECS
+            if reset:
+                worker.known_specs.clear()
             verifiers = None if job.spec_key in worker.known_specs else job.verifiers
             try:
-                worker.conn.send(("run", job.spec_key, verifiers, chunk.items))
+                worker.conn.send(("run", job.spec_key, verifiers, chunk.items, reset))
             except OSError:
                 with self._lock:
                     self._pending.appendleft(chunk)

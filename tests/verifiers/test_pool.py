@@ -114,3 +114,16 @@ def test_no_worker_outlives_close(misbehaving: None) -> None:
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_worker_spec_caches_are_bounded(grader: Grader, monkeypatch: pytest.MonkeyPatch) -> None:
+    from verigrade.verifiers import pool as pool_module
+
+    monkeypatch.setattr(pool_module, "MAX_CACHED_SPECS", 2)
+    # Five distinct specs (the cache keys on verifiers and options) through a cache of two.
+    for k in (1, 2, 3, 4, 5, 1):
+        spec = {"test_pid": 1.0, "think_format": {"open_tag": f"<t{k}>", "close_tag": f"</t{k}>"}}
+        (result,) = grader.grade([sample(0, completion=None)], spec)
+        assert result.verdicts["test_pid"].status == "ok"
+        (tagged,) = grader.grade([{"completion": f"<t{k}>a</t{k}> b"}], spec)
+        assert tagged.verdicts["think_format"].score == 1.0
