@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import math
 import mmap
 import os
@@ -33,6 +34,8 @@ from ._worker import SLOT_BYTES
 from .base import Verifier
 from .errors import PoolClosedError
 from .model import Sample, Verdict
+
+log = logging.getLogger(__name__)
 
 MAX_CHUNK = 64
 # A chunk that kills its worker before any item starts twice is poison, not bad luck.
@@ -240,6 +243,19 @@ class WorkerPool:
             self._wake_w.send(b"x")
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception as exc:
+            # A bug here must not leave callers waiting forever: fail their work loudly.
+            log.exception("verigrade worker pool: dispatcher failed")
+            self._break(f"the pool's dispatcher failed: {type(exc).__name__}: {exc}")
+            for worker in self._workers:
+                with contextlib.suppress(Exception):
+                    self._stop_worker(worker, kill=True)
+            self._wake_r.close()
+            self._wake_w.close()
+
+    def _loop(self) -> None:
         while True:
             with self._lock:
                 closed = self._closed

@@ -127,3 +127,20 @@ def test_worker_spec_caches_are_bounded(grader: Grader, monkeypatch: pytest.Monk
         assert result.verdicts["test_pid"].status == "ok"
         (tagged,) = grader.grade([{"completion": f"<t{k}>a</t{k}> b"}], spec)
         assert tagged.verdicts["think_format"].score == 1.0
+
+
+def test_a_dispatcher_bug_fails_callers_instead_of_hanging(
+    misbehaving: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from verigrade.verifiers import pool as pool_module
+
+    def broken(self: object, worker: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(pool_module.WorkerPool, "_receive", broken)
+    g = Grader(workers=1)
+    try:
+        with pytest.raises(PoolClosedError, match="dispatcher failed: RuntimeError: bug"):
+            g.submit([sample(0)], "test_pid").result(timeout=30)
+    finally:
+        g.close()
