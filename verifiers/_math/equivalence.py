@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from .approx import Approx, approximate, surely_different
 from .numbers import Num, close_enough
 from .parse import Interval, Leaf, Matrix, Node, Relation, Seq, SetExpr, Union, Words
 from .sym import Unparsable, to_sympy
@@ -111,6 +112,8 @@ def _leaves(gold: Leaf, pred: Leaf, rules: Rules) -> Decision:
         return numbers_equal(gold.num, pred.num, rules)
     if canonical(gold.text) == canonical(pred.text):
         return Decision(True, "same text")
+    if _floats_differ(gold, pred):
+        return Decision(False, "values differ (float evaluation, no sympy needed)")
     try:
         g = to_sympy(gold.text)
     except Unparsable as exc:
@@ -124,6 +127,27 @@ def _leaves(gold: Leaf, pred: Leaf, rules: Rules) -> Decision:
     if gold.num is not None and gold.num.is_decimal and _is_number(p):
         return _float_rule(gold.num, p, rules)
     return sympy_equal(g, p)
+
+
+def _floats_differ(gold: Leaf, pred: Leaf) -> bool:
+    # Only a rejection: equal-looking floats still go to sympy's exact check. A
+    # decimal side is left to the float rule, which needs the closed form's digits.
+    sides = []
+    for leaf in (gold, pred):
+        if leaf.num is not None:
+            if leaf.num.percent or leaf.num.is_decimal:
+                return False
+            try:
+                value = float(leaf.num.value)
+            except OverflowError:
+                return False
+            sides.append(Approx(value, abs(value)))
+        else:
+            approx = approximate(leaf.text)
+            if approx is None:
+                return False
+            sides.append(approx)
+    return surely_different(sides[0], sides[1])
 
 
 def numbers_equal(gold: Num, pred: Num, rules: Rules) -> Decision:

@@ -154,8 +154,13 @@ def _hashes(text: str) -> Extraction | None:
     return Extraction("hashes", (found[-1].strip(),)) if found else None
 
 
+TAIL_CHARS = 4000
+"""The paragraph rules read at most this much of the end: their regexes would turn
+quadratic on a hostile megabyte of unclosed ``\\(``, and a final answer is short."""
+
+
 def _last_paragraph(text: str) -> str:
-    text = text.rstrip()
+    text = text[-TAIL_CHARS:].rstrip()
     cut = text.rfind("\n\n")
     return text[cut + 2 :] if cut >= 0 else text
 
