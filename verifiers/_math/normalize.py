@@ -39,7 +39,7 @@ _REPLACE = (
 _SIZING = re.compile(
     r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\.?"
 )
-_SPACES = re.compile(r"\\[,;: ]|\\q?quad(?![a-zA-Z])|~")
+_SPACES = re.compile(r"(?<!\\)\\[,;: ]|\\q?quad(?![a-zA-Z])|~")
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree")
 _WRAPPERS = re.compile(r"\\(?:mathrm|mathbf|boldsymbol|mathit|operatorname|textbf|mathsf|bf)\s*\{")
 _TEXT = re.compile(r"\\(?:text|textrm|textit|textnormal|mbox|hbox)\s*\{([^{}]*)\}(\^\{?\d\}?)?")
@@ -53,6 +53,8 @@ _LEADING_WORDS = re.compile(r"^(?:[a-zA-Z]{2,}\s+)+(?=[-\d\\(\[{])")
 _SET_MEMBERSHIP = re.compile(r"^[a-zA-Z]\s*\\in\s*")
 _CONNECTIVES = re.compile(r"\s+(?:and|or)\s+")
 _EDGE_PUNCT = " .;:,\n\t"
+# Sentence punctuation around an answer, but never the point of ".5".
+_EDGES = re.compile(r"^(?:[\s;:,]|\.(?!\d))+|[\s.;:,]+$")
 # A clock time: "4:30 \text{ p.m.}", "4:30pm" and MATH's own typo "4:30p.." are one time.
 _CLOCK = re.compile(r"(\d{1,2}:\d{2})\s*(?:\\text\s*\{\s*)?([apAP])\.?\s*[mM]?\.*\s*\}?")
 
@@ -124,13 +126,13 @@ def normalize(text: str) -> str:
     text = _unwrap(text)
     text = _TEXT.sub(_text_group, text)
     text = _CONNECTIVES.sub(",", text)
-    text = text.strip(_EDGE_PUNCT)
+    text = _EDGES.sub("", text)
     text = _SET_MEMBERSHIP.sub("", text)
     text = _LEADING_WORDS.sub("", text)
     text = _TRAILING_UNITS.sub("", text)
     text = _FRAC_SHORT.sub(_brace_frac, text)
     text = _SQRT_SHORT.sub(r"\\sqrt{\1}", text)
-    return squeeze_spaces(text).strip(_EDGE_PUNCT)
+    return _EDGES.sub("", squeeze_spaces(text))
 
 
 def squeeze_spaces(text: str) -> str:

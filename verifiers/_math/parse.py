@@ -157,14 +157,14 @@ def _parse(text: str) -> Node:
         return Matrix(tuple(tuple(_parse(c.strip()) for c in r.split("&")) for r in rows))
     if text.startswith("\\{") and text.endswith("\\}") and _closes_at_end(text, 1):
         inner = text[2:-2]
-        return Seq("set", tuple(_parse(p) for p in _split_top(inner, ",") if p) if inner else ())
+        return Seq("set", _items(_split_top(inner, ",")) if inner else ())
     if text[:1] in "([" and text[-1:] in ")]" and _closes_at_end(text, 0):
         return _bracketed(text)
     items = _split_top(text, ",")
     if len(items) > 1:
         if len(items) > MAX_ITEMS:
             raise Rejected(f"more than {MAX_ITEMS} items")
-        return Seq("list", tuple(_parse(p) for p in items))
+        return Seq("list", _items(items))
     pm = _split_top(text, "\\pm")
     if len(pm) == 2:
         head, tail = pm
@@ -172,6 +172,20 @@ def _parse(text: str) -> Node:
     if _WORDS.match(text) and " " in text:
         return Words(text.lower())
     return Leaf(text)
+
+
+def _items(parts: list[str]) -> tuple[Node, ...]:
+    # "\{1\pm\sqrt{5}, -2\}" is three answers, not a pair inside a set.
+    nodes: list[Node] = []
+    for part in parts:
+        if not part:
+            continue
+        node = _parse(part)
+        if isinstance(node, Seq) and node.kind == "set" and "\\pm" in part:
+            nodes.extend(node.items)
+        else:
+            nodes.append(node)
+    return tuple(nodes)
 
 
 def _number(text: str) -> Num | None:
