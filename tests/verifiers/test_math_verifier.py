@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from verigrade.verifiers import InvalidConfigError, Sample, get_verifier, grade
+from verigrade.verifiers import InvalidConfigError, Sample, Verdict, get_verifier, grade
 from verigrade.verifiers.math import MathOptions, MathVerifier
 
 VERIFIER = MathVerifier()
 
 
-def verdict_of(completion: str, gold: object, verifier: MathVerifier = VERIFIER):  # type: ignore[no-untyped-def]
+def verdict_of(completion: str, gold: object, verifier: MathVerifier = VERIFIER) -> Verdict:
     return verifier.verify(Sample(completion=completion, reference=gold))
 
 
