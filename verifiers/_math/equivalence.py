@@ -112,6 +112,9 @@ def _leaves(gold: Leaf, pred: Leaf, rules: Rules) -> Decision:
         return numbers_equal(gold.num, pred.num, rules)
     if canonical(gold.text) == canonical(pred.text):
         return Decision(True, "same text")
+    based = _based_numbers(gold, pred)
+    if based is not None:
+        return based
     if _floats_differ(gold, pred):
         return Decision(False, "values differ (float evaluation, no sympy needed)")
     try:
@@ -127,6 +130,24 @@ def _leaves(gold: Leaf, pred: Leaf, rules: Rules) -> Decision:
     if gold.num is not None and gold.num.is_decimal and _is_number(p):
         return _float_rule(gold.num, p, rules)
     return sympy_equal(g, p)
+
+
+_BASED = re.compile(r"^(\w+)_\{?(\d+)\}?$")
+
+
+def _based_numbers(gold: Leaf, pred: Leaf) -> Decision | None:
+    # "52_8" is digits in base 8; sympy would read it as 52 and drop the base.
+    # Without a subscript the base is the one the question asked for, so the
+    # digits must match: "52" passes for "52_8", its decimal value 42 does not.
+    g, p = _BASED.match(canonical(gold.text)), _BASED.match(canonical(pred.text))
+    if g is None and p is None:
+        return None
+    g_digits, g_base = (g.group(1), g.group(2)) if g else (canonical(gold.text), None)
+    p_digits, p_base = (p.group(1), p.group(2)) if p else (canonical(pred.text), None)
+    same = g_digits.lower() == p_digits.lower() and (
+        g_base is None or p_base is None or int(g_base) == int(p_base)
+    )
+    return Decision(same, "digits in a stated base")
 
 
 def _floats_differ(gold: Leaf, pred: Leaf) -> bool:
