@@ -240,6 +240,17 @@ def test_structures(gold: str, answer: str, expected: bool) -> None:
         ("x < 3", "x > 3", False),  # ISSUE 6: reversed direction
         ("x \\le 3", "x < 3", False),  # ISSUE 6: strictness matters
         ("x \\ge -1", "-x \\le 1", True),  # ISSUE 6: multiplied by -1 and flipped
+        (
+            "(-\\infty,2]",
+            "x \\le 2",
+            True,
+        ),  # MATH-500 test/precalculus/695.json style: inequality as interval
+        ("(-\\infty,2]", "x < 2", False),  # the same, with the end open
+        ("[2,\\infty)", "x \\ge 2", True),  # inequality as interval, the other side
+        ("2, 3", "x=2, x=3", True),  # ISSUE 6: one equation per solution
+        ("2, 3", "x = 2 \\text{ or } x = 3", True),  # ISSUE 6: words between solutions
+        ("10000", "x = 10,000", True),  # a thousands separator is not a list comma
+        ("x^2+1", "f(x)=x^2+1", True),  # a function value on the left is a lone variable
     ],
 )
 def test_relations(gold: str, answer: str, expected: bool) -> None:
@@ -257,6 +268,8 @@ def test_relations(gold: str, answer: str, expected: bool) -> None:
         ("\\text{(C)}", "(C)", True),  # MATH-500 test/precalculus/819.json
         ("\\text{(C)}", "\\text{(E)}", False),  # MATH-500 test/precalculus/819.json
         ("A", "\\text{(A)}", True),  # real responses gold A
+        ("B", "\\text{(B) } 5", True),  # a choice letter that restates its option
+        ("B", "\\text{(C) } 5", False),  # the other option
         ("90^\\circ", "90", True),  # MATH-500 test/precalculus/927.json: degrees
         (
             "\\frac{270}7\\text{ degrees}",

@@ -23,7 +23,8 @@ from .sym import Unparsable, to_sympy
 RELATIVE_ZERO = 1e-35
 """A difference this small relative to the values, at 50 digits, is zero."""
 _PROBES = ((13, 10), (27, 11), (7, 19), (41, 17))
-_SYMBOL = re.compile(r"^[a-zA-Z](?:_\{?\w+\}?)?$|^\\[a-zA-Z]+$")
+# A lone variable, subscripted variable, Greek letter or function value: x, a_1, \theta, f(x).
+_SYMBOL = re.compile(r"^(?:[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+)(?:\([a-z](?:,[a-z])*\))?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,7 @@ def equivalent(gold: Node, pred: Node, rules: Rules) -> Decision:
         return _relations(gold, pred, rules)
     if isinstance(gold, Matrix) or isinstance(pred, Matrix):
         return _matrices(gold, pred, rules)
+    gold, pred = _as_interval_if_bound(gold, pred), _as_interval_if_bound(pred, gold)
     if _is_set_like(gold) and _is_set_like(pred):
         return _sets(gold, pred, rules)
     return Decision(False, f"different kinds: {_kind(gold)} vs {_kind(pred)}")
@@ -391,6 +393,21 @@ def _sets(gold: Node, pred: Node, rules: Rules) -> Decision:
         sympy.Complement(a, b) == sympy.S.EmptySet and sympy.Complement(b, a) == sympy.S.EmptySet
     )
     return Decision(bool(same), "sympy: same set" if same else "sympy: different sets")
+
+
+def _as_interval_if_bound(node: Node, other: Node) -> Node:
+    """``x \\le 2`` read as ``(-\\infty, 2]`` when the other side is an interval."""
+    if not (isinstance(node, Relation) and isinstance(other, Interval | Union)):
+        return node
+    if node.op not in ("<", "<="):
+        return node
+    closed = node.op == "<="
+    infinity = Leaf("\\infty")
+    if isinstance(node.lhs, Leaf) and _SYMBOL.match(node.lhs.text):
+        return Interval(Leaf("-\\infty"), node.rhs, False, closed)
+    if isinstance(node.rhs, Leaf) and _SYMBOL.match(node.rhs.text):
+        return Interval(node.lhs, infinity, closed, False)
+    return node
 
 
 def _as_interval(node: Node) -> Interval | None:
