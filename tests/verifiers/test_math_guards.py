@@ -70,6 +70,24 @@ def test_undefined_values_are_never_equal() -> None:
         assert verdict.score == 0.0, verdict
 
 
+@pytest.mark.parametrize(
+    "gold, answer, expected",
+    [
+        # expand() of these would have 176,851 terms: probes decide instead of simplify.
+        ("(a+b+c+d)^{100}", "(a+b+c+d)^{99}(a+b+c+d)", 1.0),
+        ("(a+b+c+d)^{100}", "(a+b+c+d)^{100}+1", 0.0),
+        # At the probe points S^100 dwarfs the constant; exact rational probes still see it.
+        ("(a+b+c+d)^{100} = 1", "(a+b+c+d)^{100} = 0", 0.0),
+        ("2(a+b+c+d)^{100} = 0", "(a+b+c+d)^{100} = 0", 1.0),
+    ],
+)
+def test_large_polynomials_are_decided_without_expanding(
+    gold: str, answer: str, expected: float
+) -> None:
+    verdict = VERIFIER.verify(Sample(completion=f"\\boxed{{{answer}}}", reference=gold))
+    assert (verdict.status, verdict.score) == ("ok", expected), verdict
+
+
 def test_guards_hold_from_threads() -> None:
     samples = [Sample(completion=f"\\boxed{{{a}}}", reference="3") for a in PATHOLOGICAL]
     samples.append(Sample(completion="\\boxed{3}", reference="3"))

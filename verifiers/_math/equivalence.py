@@ -10,6 +10,7 @@ differ, ``2\\sqrt2`` and ``\\sqrt8`` do not), and expressions with variables by
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -20,6 +21,9 @@ from .numbers import Num, close_enough
 from .parse import Interval, Leaf, Matrix, Node, Relation, Seq, SetExpr, Union, Words
 from .sym import Unparsable, to_sympy
 
+MAX_EXPANDED_TERMS = 2000
+SIMPLIFY_MAX_NODES = 120
+"""Larger differences are judged by the probes alone: simplify can take seconds on them."""
 RELATIVE_ZERO = 1e-35
 """A difference this small relative to the values, at 50 digits, is zero."""
 _PROBES = ((13, 10), (27, 11), (7, 19), (41, 17))
@@ -235,21 +239,91 @@ def sympy_equal(a: Any, b: Any) -> Decision:
         if value.is_number and value.is_finite and abs(value) <= RELATIVE_ZERO * scale:
             return Decision(True, "sympy: equal to 50 digits")
         return Decision(False, "sympy: values differ")
-    symbols = sorted(difference.free_symbols, key=str)
     zero_at_every_probe = True
-    for p, q in _PROBES[:3]:
-        point = {s: sympy.Rational(p + 3 * k, q) for k, s in enumerate(symbols)}
-        value = difference.subs(point).evalf(30)
-        if not (value.is_number and value.is_finite):
+    values = _probe(difference, difference.free_symbols, strict=False)
+    scales = _probe(a, difference.free_symbols, strict=False)
+    for value, scale in zip(values or [], scales or [None] * 3, strict=True):
+        if value is None:
             zero_at_every_probe = False
-            continue
-        if abs(value) > 1e-12 * (1 + abs(a.subs(point).evalf(30))):
+        elif value.is_Rational:
+            if value != 0:  # exact: a polynomial or rational function at a rational point
+                return Decision(False, "sympy: differ at a probe point")
+        elif abs(value) > 1e-12 * (1 + (abs(scale) if scale is not None else 0)):
             return Decision(False, "sympy: differ at a probe point")
-    if sympy.expand(difference) == 0 or sympy.simplify(difference) == 0:
+    if _simplifiable(difference) and (
+        sympy.expand(difference) == 0 or sympy.simplify(difference) == 0
+    ):
         return Decision(True, "sympy: simplifies to the same expression")
     if zero_at_every_probe:
         return Decision(True, "sympy: equal at every probe point (simplify could not prove it)")
     return Decision(False, "sympy: could not show they are equal")
+
+
+def _probe(expr: Any, symbols: Any, *, strict: bool = True) -> list[Any] | None:
+    """``expr`` at the fixed probe points: exact where it is rational there.
+
+    A point where it is not a finite number makes the result None (``strict``) or
+    is None in the list.
+    """
+    import sympy
+
+    ordered = sorted(symbols, key=str)
+    values: list[Any] = []
+    for p, q in _PROBES[:3]:
+        value = expr.subs({s: sympy.Rational(p + 3 * k, q) for k, s in enumerate(ordered)})
+        if not value.is_Rational:
+            value = value.evalf(30)
+        if not (value.is_number and value.is_finite):
+            if strict:
+                return None
+            value = None
+        values.append(value)
+    return values
+
+
+def _same_number(x: Any, y: Any) -> bool:
+    if x.is_Rational and y.is_Rational:
+        return bool(x == y)
+    return bool(abs(x - y) <= 1e-9 * (1 + abs(y)))
+
+
+def _simplifiable(expr: Any) -> bool:
+    """Small enough for expand/simplify to finish quickly (else probes decide)."""
+    return _size(expr) <= SIMPLIFY_MAX_NODES and expansion_bound(expr) <= MAX_EXPANDED_TERMS
+
+
+def expansion_bound(expr: Any) -> float:
+    """An upper bound on the terms of ``expand(expr)``: ``(a+b+c+d)^{100}`` has 176,851."""
+    import sympy
+
+    if isinstance(expr, sympy.Add):
+        return sum(expansion_bound(a) for a in expr.args)
+    if isinstance(expr, sympy.Mul):
+        return math.prod(expansion_bound(a) for a in expr.args)
+    if isinstance(expr, sympy.Pow):
+        base, exponent = expr.args
+        terms = expansion_bound(base)
+        if exponent.is_Integer and terms > 1:
+            n = abs(int(exponent))
+            if n > 10_000:
+                return math.inf
+            return float(math.comb(n + int(min(terms, 1e6)) - 1, n)) if terms < 50 else math.inf
+        return terms
+    if expr.args:
+        return max(expansion_bound(a) for a in expr.args)
+    return 1.0
+
+
+def _size(expr: Any) -> int:
+    """Nodes in ``expr``, counted up to just past ``SIMPLIFY_MAX_NODES``."""
+    import sympy
+
+    count = 0
+    for _ in sympy.preorder_traversal(expr):
+        count += 1
+        if count > SIMPLIFY_MAX_NODES:
+            break
+    return count
 
 
 def _finite(expr: Any) -> bool:
@@ -328,11 +402,21 @@ def _relations(gold: Relation, pred: Relation, rules: Rules) -> Decision:
         gl, gr, pl, pr = (to_sympy(s.text) for s in sides)  # type: ignore[union-attr]
     except Unparsable as exc:
         return Decision(False, f"relation not parsable ({exc})")
-    dg, dp = sympy.expand(gl - gr), sympy.expand(pl - pr)
-    if dp == 0 or dg == 0:
-        return Decision(dg == dp, "relation: both sides equal")
-    ratio = sympy.simplify(dg / dp)
-    if ratio.free_symbols or not ratio.is_number or ratio == 0:
+    dg, dp = gl - gr, pl - pr
+    # The ratio of the two "lhs - rhs" must be one non-zero constant: probe it at
+    # fixed points first (cheap), and let simplify confirm only small expressions.
+    ratios = _probe(dg / dp, dg.free_symbols | dp.free_symbols)
+    if ratios is not None and (
+        not all(_same_number(r, ratios[0]) for r in ratios) or ratios[0] == 0
+    ):
+        return Decision(False, "relation: not a rescaling of the gold")
+    if _simplifiable(dg / dp):
+        ratio = sympy.simplify(dg / dp)
+    elif ratios is not None:
+        ratio = sympy.Float(ratios[0])
+    else:
+        return Decision(False, "relation: too large to compare")
+    if ratio.free_symbols or not ratio.is_number or ratio == 0 or not ratio.is_finite:
         return Decision(False, "relation: not a rescaling of the gold")
     if gold.op in ("=", "!="):
         return Decision(True, "equation equal up to scaling and rearrangement")
