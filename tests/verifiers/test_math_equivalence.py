@@ -42,16 +42,20 @@ def check(gold: str, answer: str, expected: bool) -> None:
             "\\frac{3}{56}",
             "\\frac{6}{112}",
             True,
-        ),  # MATH-500 test/counting_and_probability/* (answer 3/56): unreduced
-        ("\\frac{3}{56}", "3/56", True),  # MATH-500 (answer 3/56) written with a slash
-        ("\\frac{14}{3}", "\\dfrac{14}{3}", True),  # MATH-500 (answer 14/3): \dfrac
+        ),  # MATH-500 test/intermediate_algebra/1197.json: unreduced
+        (
+            "\\frac{3}{56}",
+            "3/56",
+            True,
+        ),  # MATH-500 test/intermediate_algebra/1197.json: with a slash
+        ("\\frac{14}{3}", "\\dfrac{14}{3}", True),  # MATH-500 test/algebra/2584.json: \dfrac
         (
             "-\\frac{40}{153}",
             "\\frac{-40}{153}",
             True,
-        ),  # real responses math* gold -40/153: sign placement
+        ),  # real responses math77-*: gold -40/153,: sign placement
         ("1\\frac{4}{5}", "\\frac{9}{5}", True),  # MATH-500 test/geometry/826.json: mixed number
-        ("12\\frac{3}{5}", "12.6", True),  # real responses gold 12\frac{3}{5}
+        ("12\\frac{3}{5}", "12.6", True),  # real responses math24-*: gold 12\frac{3}{5}
         ("4\\frac23", "\\frac{14}{3}", True),  # ISSUE 6: mixed number with unbraced fraction
         ("1.25", "\\frac{5}{4}", True),  # MATH-500 test/prealgebra/1558.json: decimal vs fraction
         ("1.25", "1.250", True),  # MATH-500 test/prealgebra/1558.json: trailing zero
@@ -64,7 +68,7 @@ def check(gold: str, answer: str, expected: bool) -> None:
         ("10{,}000", "10000", True),  # real responses math72-*: thousands separator {,}
         ("12,\\!000", "12000", True),  # ISSUE 6: thousands separator ,\!
         ("11,\\! 111,\\! 111,\\! 100", "11111111100", True),  # MATH-500 test/number_theory/417.json
-        ("3,250", "3250", True),  # real responses gold 3,250
+        ("3,250", "3250", True),  # real responses math59-*: gold 3,250
         ("\\$32,\\!348", "32348", True),  # MATH-500 test/algebra/2626.json: dollars and separators
         ("0.\\overline{3}", "\\frac{1}{3}", True),  # ISSUE 6: repeating decimal
         (
@@ -98,9 +102,17 @@ def test_numbers(gold: str, answer: str, expected: bool) -> None:
             "3.14159",
             False,
         ),  # float rule: 6 digits but off by 2.7e-6 > 1e-5? no: within; see below
-        ("7\\pi", "21.99", False),  # real responses gold 7\pi: a rounded decimal is not the answer
-        ("13.18", "13.2", False),  # real responses gold 13.18: a decimal gold keeps its digits
-        ("37.50", "37.5", True),  # real responses gold 37.50
+        (
+            "7\\pi",
+            "21.99",
+            False,
+        ),  # real responses math43-*: gold 7\pi: a rounded decimal is not the answer
+        (
+            "13.18",
+            "13.2",
+            False,
+        ),  # real responses math75-*: gold 13.18: a decimal gold keeps its digits
+        ("37.50", "37.5", True),  # real responses math65-*: gold 37.50
     ],
 )
 def test_float_rule(gold: str, answer: str, expected: bool) -> None:
@@ -133,10 +145,10 @@ def test_float_rule(gold: str, answer: str, expected: bool) -> None:
             "x^5 - x^4 + x^3 - x^2 + x - 1",
             "(x-1)(x^4+x^2+1)",
             True,
-        ),  # MATH-500 (answer x^5-...-1): factored
-        ("4a-2", "2(2a-1)", True),  # real responses gold 4a-2
+        ),  # MATH-500 test/intermediate_algebra/1217.json: factored
+        ("4a-2", "2(2a-1)", True),  # real responses math22-*: gold 4a-2
         ("4t", "4", False),  # ISSUE 6: the letter in the gold is a variable, not a unit
-        ("4t", "4t", True),  # real responses gold 4t
+        ("4t", "4t", True),  # real responses math33-*: gold 4t
         ("e", "e^{1}", True),  # ISSUE 6: constant e
         (
             "\\sqrt{34} + 3\\sqrt{10}",
@@ -244,7 +256,7 @@ def test_structures(gold: str, answer: str, expected: bool) -> None:
             "(-\\infty,2]",
             "x \\le 2",
             True,
-        ),  # MATH-500 test/precalculus/695.json style: inequality as interval
+        ),  # ISSUE 6 (inequalities) in the interval form of MATH-500 test/precalculus/695.json
         ("(-\\infty,2]", "x < 2", False),  # the same, with the end open
         ("[2,\\infty)", "x \\ge 2", True),  # inequality as interval, the other side
         ("2, 3", "x=2, x=3", True),  # ISSUE 6: one equation per solution
@@ -267,7 +279,7 @@ def test_relations(gold: str, answer: str, expected: bool) -> None:
         ("\\text{(C)}", "C", True),  # MATH-500 test/precalculus/819.json: choice letter
         ("\\text{(C)}", "(C)", True),  # MATH-500 test/precalculus/819.json
         ("\\text{(C)}", "\\text{(E)}", False),  # MATH-500 test/precalculus/819.json
-        ("A", "\\text{(A)}", True),  # real responses gold A
+        ("A", "\\text{(A)}", True),  # real responses math81-*: gold A
         ("B", "\\text{(B) } 5", True),  # a choice letter that restates its option
         ("B", "\\text{(C) } 5", False),  # the other option
         ("90^\\circ", "90", True),  # MATH-500 test/precalculus/927.json: degrees
@@ -281,7 +293,7 @@ def test_relations(gold: str, answer: str, expected: bool) -> None:
             "18.90\\text{ dollars}",
             True,
         ),  # MATH-500 test/algebra/2780.json: currency both sides
-        ("36", "36 \\text{ square units}", True),  # real responses gold 36: unit words
+        ("36", "36 \\text{ square units}", True),  # real responses math45-*: gold 36: unit words
         ("52_8", "52_{8}", True),  # MATH-500 test/number_theory/864.json: base subscript
         (
             "52_8",
