@@ -305,3 +305,60 @@ def test_relations(gold: str, answer: str, expected: bool) -> None:
 )
 def test_text_units_choices(gold: str, answer: str, expected: bool) -> None:
     check(gold, answer, expected)
+
+
+@pytest.mark.parametrize(
+    "gold, answer, expected",
+    [
+        ("\\text{13}", "13", True),  # huggingface/Math-Verify#37
+        ("2x+4y-3=0", "y = -\\frac{1}{2}x + \\frac{3}{4}", True),  # huggingface/Math-Verify#26
+        ("3x-y+13=0", "3x+4y+14=0", False),  # huggingface/Math-Verify#60
+        ("\\frac{1}{2004!}", "\\frac{1}{2006!}", False),  # huggingface/Math-Verify#14
+        ("n=2, 3, 4", "n=1, 2, 3", False),  # huggingface/Math-Verify#14
+        ("D = (0, 1)", "D = (0, 1.5)", False),  # huggingface/Math-Verify#14
+        ("19, 46, \\text{ and } 82", "21, 36, and 82", False),  # huggingface/Math-Verify#14
+        (
+            "\\frac{2^{2005}+1}{3 \\cdot 2^{2006}}",
+            "\\frac{1}{3 \\cdot 2^{2006}}",
+            False,
+        ),  # huggingface/Math-Verify#14
+        (
+            "1 - \\frac{1}{\\mathrm{e}}",
+            "1 + \\frac{1}{\\mathrm{e}}",
+            False,
+        ),  # huggingface/Math-Verify#14
+        ("\\pm 2021", "2021", False),  # huggingface/Math-Verify#14
+        ("12:00", "1:00", False),  # huggingface/Math-Verify#14
+        ("1, 2, \\ldots, n", "1, 3, 5, \\ldots, 2n-1", False),  # huggingface/Math-Verify#14
+        ("\\frac{1}{12}", "0.0833333333333333", True),  # huggingface/Math-Verify#2
+        ("(1,\\frac{9}{2})", "(1,4.5)", True),  # huggingface/Math-Verify#2
+        ("\\frac{x+2}{7}", "\\frac{x}{7}+\\frac{2}{7}", True),  # huggingface/Math-Verify#2
+        ("34x+45y-20z+100=0", "-34x-45y+20z-100=0", True),  # huggingface/Math-Verify#2
+        ("m \\geq \\sqrt{2}", "m \\in [\\sqrt{2}, +\\infty)", True),  # huggingface/Math-Verify#25
+        (
+            "m \\in [\\sqrt{2}, +\\infty)",
+            "m \\geq \\sqrt{2}",
+            True,
+        ),  # huggingface/Math-Verify#25: symmetric
+        (
+            "\\frac{x^2}{4}+\\frac{y^2}{3}=1",
+            "\\frac{x^2}{16}+\\frac{y^2}{12}=1",
+            False,
+        ),  # huggingface/Math-Verify#40
+        ("73", "**73**", True),  # huggingface/Math-Verify#76: a bolded answer
+        ("\\dfrac{\\pi}{2}", "pi/2", True),  # huggingface/Math-Verify#69: plain-text pi
+        ("-2\\pi", "-2*pi", True),  # huggingface/Math-Verify#69
+        ("e^{16} - 1", "-1 + exp(16)", True),  # huggingface/Math-Verify#69: plain-text exp
+    ],
+)
+def test_math_verify_issue_cases(gold: str, answer: str, expected: bool) -> None:
+    check(gold, answer, expected)
+
+
+def test_bolded_final_answer_line() -> None:
+    # huggingface/Math-Verify#76: "Final Answer: **73**" after a long derivation.
+    completion = (
+        "Left: 437 + 2*234 = 905\n\nSo answer is consistent.\n\n--- \n\nFinal Answer: **73**"
+    )
+    verdict = VERIFIER.verify(Sample(completion=completion, reference="73"))
+    assert (verdict.status, verdict.score) == ("ok", 1.0), verdict

@@ -224,19 +224,22 @@ def sympy_equal(a: Any, b: Any) -> Decision:
     """Equality of two sympy values: structural, then numeric (no variables) or simplify."""
     import sympy
 
-    if a == b:
-        return Decision(True, "sympy: same expression")
     if not (isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr)):
-        return Decision(False, "sympy: different values")
+        return Decision(a == b, "sympy: same value" if a == b else "sympy: different values")
+    if a == b and not a.has(sympy.zoo, sympy.nan):
+        return Decision(True, "sympy: same expression")
     if not (_finite(a) and _finite(b)):
+        # "12:00" and "1:00" both parse to undefined values: never equal to anything.
         return Decision(False, "sympy: an infinite or undefined value")
     difference = a - b
     if not difference.free_symbols:
         if difference.is_Rational:
             return Decision(difference == 0, "sympy: exact rational difference")
         value = difference.evalf(50)
-        scale = max(abs(a.evalf(50)), abs(b.evalf(50)), sympy.Float(1e-300))
-        if value.is_number and value.is_finite and abs(value) <= RELATIVE_ZERO * scale:
+        # Relative to the values themselves, with no floor: 1/2004! and 1/2006! are
+        # both below any fixed epsilon and still differ.
+        scale = max(abs(a.evalf(50)), abs(b.evalf(50)))
+        if value.is_number and value.is_finite and _negligible(value, scale):
             return Decision(True, "sympy: equal to 50 digits")
         return Decision(False, "sympy: values differ")
     zero_at_every_probe = True
@@ -257,6 +260,23 @@ def sympy_equal(a: Any, b: Any) -> Decision:
     if zero_at_every_probe:
         return Decision(True, "sympy: equal at every probe point (simplify could not prove it)")
     return Decision(False, "sympy: could not show they are equal")
+
+
+def _negligible(value: Any, scale: Any) -> bool:
+    """Whether an evaluated difference is zero to 50 digits relative to ``scale``.
+
+    When a difference cancels below its working precision, sympy's evalf returns a
+    Float with (almost) no significant bits, printed ``0.e-122``: ``\\sin(\\pi) - 0``
+    is such a zero. A real difference keeps its 50 digits (``1/2004! - 1/2006!``).
+    """
+    import sympy
+
+    for part in value.as_real_imag():
+        if part == 0 or (isinstance(part, sympy.Float) and part._prec < 20):
+            continue
+        if not abs(part) <= RELATIVE_ZERO * scale:
+            return False
+    return True
 
 
 def _probe(expr: Any, symbols: Any, *, strict: bool = True) -> list[Any] | None:

@@ -52,6 +52,8 @@ _TRAILING_UNITS = re.compile(
 _LEADING_WORDS = re.compile(r"^(?:[a-zA-Z]{2,}\s+)+(?=[-\d\\(\[{])")
 _SET_MEMBERSHIP = re.compile(r"^[a-zA-Z]\s*\\in\s*")
 _CONNECTIVES = re.compile(r"\s+(?:and|or)\s+")
+# Plain-text spellings models also write: "pi/2", "exp(16)", "-2*pi".
+_BARE_NAMES = re.compile(r"(?<![\\a-zA-Z])(pi|exp|sin|cos|tan|ln|log)(?![a-zA-Z])")
 _EDGE_PUNCT = " .;:,\n\t"
 # Sentence punctuation around an answer, but never the point of ".5".
 _EDGES = re.compile(r"^(?:[\s;:,]|\.(?!\d))+|[\s.;:,]+$")
@@ -116,7 +118,8 @@ def only_text(text: str) -> str | None:
 
 def normalize(text: str) -> str:
     """The canonical spelling of one answer (already cut out of its completion)."""
-    text = unwrap_boxed(strip_delimiters(text))
+    text = unwrap_boxed(strip_delimiters(text.strip().strip("*")))
+    text = _BARE_NAMES.sub(r"\\\1", text)
     for old, new in _REPLACE:
         text = text.replace(old, new)
     text = _SIZING.sub("", text)

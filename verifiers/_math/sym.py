@@ -22,7 +22,7 @@ MAX_EXPONENT_LOG10 = 5.0
 """Largest exponent allowed: 10^5 (``2^{99999}`` has 30k digits and is still cheap)."""
 MAX_SYMBOLIC_EXPONENT_LOG10 = 3.0
 """A variable's power may reach 1000: ``expand`` of ``(1+x)^{10^5}`` would not end."""
-MAX_FACTORIAL = 1000
+MAX_FACTORIAL = 5000
 MAX_NODES = 600
 
 _BINOM = re.compile(r"\\[dt]?binom\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
@@ -73,7 +73,7 @@ def _text_guards(text: str) -> None:
             if "^" in arg or "!" in arg or len(re.sub(r"\D", "", arg)) > 4:
                 raise Rejected(f"binomial too large to evaluate: \\binom{{{top}}}{{{bottom}}}")
     for digits in _BIG_FACTORIAL.findall(text):
-        if len(digits) > 4 or int(digits) > MAX_FACTORIAL:
+        if len(digits) > 5 or int(digits) > MAX_FACTORIAL:
             raise Rejected(f"factorial too large to evaluate: {digits}!")
 
 
