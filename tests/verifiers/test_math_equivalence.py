@@ -155,6 +155,9 @@ def test_float_rule(gold: str, answer: str, expected: bool) -> None:
             "28",
             False,
         ),  # real responses math92-0 (reversed): float check
+        ("0", "\\sin(\\pi)", True),  # a difference that cancels below sympy's precision is zero
+        ("\\sqrt{2}+\\sqrt{3}", "\\sqrt{5+2\\sqrt{6}}", True),  # a nested radical, by value
+        ("0", "\\frac{1}{2004!}", False),  # tiny is not zero (huggingface/Math-Verify#14)
     ],
 )
 def test_expressions(gold: str, answer: str, expected: bool) -> None:
