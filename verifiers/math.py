@@ -114,18 +114,20 @@ class MathVerifier(Verifier[MathOptions]):
         try:
             gold = parse_gold(gold_text)
         except Rejected as exc:
-            return Verdict.failed("invalid_input", f"gold: {exc}", gold=gold_text)
+            return Verdict.failed("invalid_input", f"gold: {exc}", gold=_clip(gold_text))
         text = answer_text(sample.completion_text, self.options.close_tag)
         found = extract(text, self.options.extraction)
         if found is None:
-            return Verdict.failed("no_answer", "no answer found in the completion", gold=gold_text)
+            return Verdict.failed(
+                "no_answer", "no answer found in the completion", gold=_clip(gold_text)
+            )
         details: dict[str, Any] = {
-            "gold": gold_text,
-            "extracted": list(found.answers),
+            "gold": _clip(gold_text),
+            "extracted": [_clip(a) for a in found.answers],
             "extraction_rule": found.rule,
         }
         if found.superseded:
-            details["superseded"] = list(found.superseded)
+            details["superseded"] = [_clip(a) for a in found.superseded]
         try:
             decision = self._judge(gold, found)
         except Rejected as exc:
@@ -160,6 +162,14 @@ class MathVerifier(Verifier[MathOptions]):
             return Decision(True, f"{len(answers)} final answers, each equal to the gold")
         shown = " | ".join(found.answers)[:200]
         return Decision(False, f"hedged between different final answers: {shown}")
+
+
+DETAIL_CHARS = 300
+"""Answers are echoed in ``details`` up to this length: a 1 MB box must not come back whole."""
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= DETAIL_CHARS else text[:DETAIL_CHARS] + "…"
 
 
 def gold_of(reference: object) -> str | None:
