@@ -51,6 +51,8 @@ class _Job:
     cells: list[list[Verdict | None]]
     remaining: int
     future: Future[VerdictTable]
+    # Monotonic time after which unfinished items give up (a caller's whole-batch deadline).
+    expires_at: float | None = None
 
     def put(self, sample_index: int, entry_index: int, verdict: Verdict) -> None:
         row = self.cells[sample_index]
@@ -104,6 +106,7 @@ class WorkerPool:
         self._closed = False
         self._spec_keys: dict[tuple[Verifier[Any], ...], int] = {}
         self._spec_counter = itertools.count()
+        self._expiring: list[_Job] = []
         self.restarts = 0
         self.timeouts = 0
         self.crashes = 0
@@ -122,10 +125,16 @@ class WorkerPool:
         samples: Sequence[Sample],
         verifiers: Sequence[Verifier[Any]],
         timeouts: Sequence[float],
+        *,
+        deadline: float | None = None,
     ) -> Future[VerdictTable]:
         """Verify every sample with every verifier; the future holds verdicts[sample][verifier].
 
         ``timeouts[i]`` is the deadline in seconds for one run of ``verifiers[i]``.
+        ``deadline`` bounds the whole job in seconds: when it passes, every item not yet
+        verified gets ``status="timeout"`` and the future completes with what is done
+        (a server's per-request deadline; queued work is dropped, running items finish
+        in the background within their own deadline).
         Cancelling the future drops the job's queued work.
         """
         future: Future[VerdictTable] = Future()
@@ -139,6 +148,8 @@ class WorkerPool:
                 raise PoolClosedError("the worker pool is closed")
             key = self._spec_keys.setdefault(spec, next(self._spec_counter))
         job = _Job(spec, tuple(timeouts), key, [[None] * k for _ in range(n)], n * k, future)
+        if deadline is not None:
+            job.expires_at = time.monotonic() + deadline
         size = max(1, min(MAX_CHUNK, math.ceil(n / (4 * self.size))))
         entries = tuple(range(k))
         chunks = [
@@ -147,6 +158,8 @@ class WorkerPool:
         ]
         with self._lock:
             self._pending.extend(chunks)
+            if job.expires_at is not None:
+                self._expiring.append(job)
         self._wake()
         return future
 
@@ -167,6 +180,12 @@ class WorkerPool:
         """Workers holding a chunk right now."""
         with self._lock:
             return sum(w.chunk is not None for w in self._workers)
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """Process ids of the current workers (for monitoring and fault tests)."""
+        with self._lock:
+            return [w.proc.pid for w in self._workers]
 
     def close(self) -> None:
         """Stop the workers; queued work fails with PoolClosedError. Idempotent."""
@@ -314,6 +333,11 @@ class WorkerPool:
                 continue
             left = started + worker.chunk.job.timeouts[entry_index] - now
             soonest = left if soonest is None else min(soonest, left)
+        with self._lock:
+            expiring = [job.expires_at for job in self._expiring if job.expires_at is not None]
+        for expires_at in expiring:
+            left = expires_at - now
+            soonest = left if soonest is None else min(soonest, left)
         return None if soonest is None else max(0.0, soonest) + 0.001
 
     def _check_deadlines(self) -> None:
@@ -324,6 +348,32 @@ class WorkerPool:
             sample_index, entry_index, started = worker.progress()
             if sample_index >= 0 and now - started > worker.chunk.job.timeouts[entry_index]:
                 self._replace(worker, "timeout", (sample_index, entry_index))
+        self._expire_jobs(now)
+
+    def _expire_jobs(self, now: float) -> None:
+        with self._lock:
+            jobs, self._expiring = self._expiring, []
+        keep: list[_Job] = []
+        for job in jobs:
+            if job.future.done():
+                continue
+            if job.expires_at is None or now < job.expires_at:
+                keep.append(job)
+                continue
+            verdict = Verdict.failed(
+                "timeout", "the batch deadline passed before this item was verified"
+            )
+            for s, row in enumerate(job.cells):
+                for e, cell in enumerate(row):
+                    if cell is None:
+                        job.put(s, e, verdict)
+            # Nobody waits for the rest of this job: free the workers still on it.
+            for worker in list(self._workers):
+                if worker.chunk is not None and worker.chunk.job is job:
+                    self._recycle(worker)
+        if keep:
+            with self._lock:
+                self._expiring.extend(keep)
 
     def _replace(self, worker: _Worker, why: str, stuck: tuple[int, int] | None) -> None:
         """Kill ``worker``, settle its stuck item, re-queue the rest, start a new one."""
@@ -387,6 +437,16 @@ class WorkerPool:
             return
         with self._lock:
             self._pending.appendleft(_Chunk(job, leftover, chunk.silent_crashes))
+
+    def _recycle(self, worker: _Worker) -> None:
+        """Kill a worker whose work is no longer wanted and start a fresh one."""
+        worker.chunk = None
+        self._stop_worker(worker, kill=True)
+        with self._lock:
+            closed = self._closed
+        if not closed:
+            self._workers[self._workers.index(worker)] = self._start_worker()
+            self.restarts += 1
 
     def _break(self, why: str) -> None:
         with self._lock:
