@@ -12,7 +12,6 @@ from typing import Annotated
 
 from pydantic import Field
 from pydantic.dataclasses import dataclass
-
 from verigrade.verifiers import Sample, Verdict, Verifier
 
 
