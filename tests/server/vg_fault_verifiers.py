@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field
@@ -39,7 +40,8 @@ class SleepyVerifier(Verifier[SleepyOptions]):
 
 class CrashyVerifier(Verifier[SleepyOptions]):
     """Kills its own worker process on the completion 'CRASH' (a segfault stand-in);
-    on 'PID' it reports the worker's pid and then waits, so a test can kill it."""
+    on 'WAIT:<path>' it writes its pid to <path> and then hangs, so a test knows the
+    worker is inside the item and can kill it there."""
 
     name = "vg_crashy"
     description = "test: kills its worker on CRASH"
@@ -50,7 +52,8 @@ class CrashyVerifier(Verifier[SleepyOptions]):
         text = sample.completion_text
         if text == "CRASH":
             os._exit(3)
-        if text.startswith("WAIT"):
+        if text.startswith("WAIT:"):
+            Path(text[5:]).write_text(str(os.getpid()))
             time.sleep(self.options.seconds)
         return Verdict(1.0, reason="survived", details={"pid": os.getpid()})
 
