@@ -18,6 +18,7 @@ one HTTP request per batch instead of one per sample.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -107,6 +108,18 @@ def _env_client() -> tuple[GradeClient, SpecJSON]:
     if not isinstance(spec, str | list | dict):
         raise RuntimeError(f"VERIGRADE_SPEC must be a name or JSON, got {spec_text!r}")
     return _client, spec
+
+
+def close() -> None:
+    """Close the environment-configured client (it is reopened on the next call)."""
+    global _client
+    with _lock:
+        client, _client = _client, None
+    if client is not None:
+        client.close()
+
+
+atexit.register(close)
 
 
 def compute_score(

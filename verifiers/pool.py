@@ -107,6 +107,7 @@ class WorkerPool:
         self._spec_keys: dict[tuple[Verifier[Any], ...], int] = {}
         self._spec_counter = itertools.count()
         self._expiring: list[_Job] = []
+        self._cancelled = False
         self.restarts = 0
         self.timeouts = 0
         self.crashes = 0
@@ -135,7 +136,8 @@ class WorkerPool:
         verified gets ``status="timeout"`` and the future completes with what is done
         (a server's per-request deadline; queued work is dropped, running items finish
         in the background within their own deadline).
-        Cancelling the future drops the job's queued work.
+        Cancelling the future drops the job's queued work and replaces the workers
+        still running its items (their results would be thrown away).
         """
         future: Future[VerdictTable] = Future()
         n, k = len(samples), len(verifiers)
@@ -160,8 +162,15 @@ class WorkerPool:
             self._pending.extend(chunks)
             if job.expires_at is not None:
                 self._expiring.append(job)
+        future.add_done_callback(self._on_done)
         self._wake()
         return future
+
+    def _on_done(self, future: Future[VerdictTable]) -> None:
+        if future.cancelled():
+            with self._lock:
+                self._cancelled = True
+            self._wake()
 
     @property
     def ready(self) -> bool:
@@ -349,6 +358,17 @@ class WorkerPool:
             if sample_index >= 0 and now - started > worker.chunk.job.timeouts[entry_index]:
                 self._replace(worker, "timeout", (sample_index, entry_index))
         self._expire_jobs(now)
+        self._drop_cancelled()
+
+    def _drop_cancelled(self) -> None:
+        with self._lock:
+            if not self._cancelled:
+                return
+            self._cancelled = False
+            self._pending = deque(c for c in self._pending if not c.job.future.done())
+        for worker in list(self._workers):
+            if worker.chunk is not None and worker.chunk.job.future.cancelled():
+                self._recycle(worker)
 
     def _expire_jobs(self, now: float) -> None:
         with self._lock:

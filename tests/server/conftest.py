@@ -113,7 +113,7 @@ class LiveServer:
         raise RuntimeError(f"server never became ready:\n{self.output()}")
 
     def output(self) -> str:
-        if self.proc.poll() is None or self.proc.stdout is None:
+        if self.proc.poll() is None or self.proc.stdout is None or self.proc.stdout.closed:
             return ""
         return self.proc.stdout.read()
 
@@ -125,6 +125,8 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc.stdout is not None and not self.proc.stdout.closed:
+            self.proc.stdout.close()
         return self.proc.returncode
 
 
