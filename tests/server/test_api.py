@@ -6,8 +6,9 @@ import json
 
 import httpx
 import pytest
-from conftest import make_app
 from verigrade.verifiers import grade
+
+from tests.server.support import make_app
 
 GOOD = "<think>2 + 2 is 4</think> 4"
 SPEC = {"think_format": 1.0, "language": {"weight": 0.5, "target": "en"}}

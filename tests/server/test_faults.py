@@ -8,7 +8,8 @@ import signal
 from pathlib import Path
 
 import pytest
-from conftest import AsyncApp, start_async_app
+
+from tests.server.support import AsyncApp, start_async_app
 
 pytestmark = pytest.mark.anyio
 

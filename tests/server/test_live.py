@@ -9,14 +9,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
-from conftest import LiveServer, free_port, start_uvicorn
 from verigrade.trainer_client import GradeClient, GradeRequestError, verl
 from verigrade.trainer_client.trl import reward_function
 from verigrade.trainer_client.verl import compute_score, make_compute_score
 from verigrade.verifiers import Sample, grade
+
+from tests.server.support import LiveServer, free_port, start_uvicorn
 
 GOOD = "<think>2 + 2 is 4</think> 4"
 SPEC = {"think_format": 1.0, "length": {"weight": 0.5}}
@@ -30,7 +32,9 @@ def metric(server: LiveServer, name: str) -> float:
 
 
 def test_the_client_returns_the_library_grades(live: LiveServer) -> None:
-    samples = [{"completion": GOOD if i % 3 else "nope", "id": f"q{i}"} for i in range(600)]
+    samples: list[Any] = [
+        {"completion": GOOD if i % 3 else "nope", "id": f"q{i}"} for i in range(600)
+    ]
     samples.append(Sample(completion=GOOD))  # a Sample object without an id
     with GradeClient(live.url, batch_size=128) as client:
         grades = client.grade(samples, SPEC)

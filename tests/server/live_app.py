@@ -1,6 +1,6 @@
 """An app factory for live-server tests: the real app plus the fault verifiers.
 
-Used as ``uvicorn --factory vg_test_app:make_app`` with this folder on PYTHONPATH,
+Used as ``uvicorn --factory tests.server.live_app:make_app`` with the repository root on PYTHONPATH,
 so the test verifiers are registered inside the server process (and its workers).
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from verigrade.server import create_app
 from verigrade.verifiers import register
-from vg_fault_verifiers import FAULT_VERIFIERS
+
+from tests.server.faulty import FAULT_VERIFIERS
 
 
 def make_app() -> FastAPI:
