@@ -11,7 +11,9 @@ from .errors import ApiError
 from .state import ServerState
 
 
-def get_state(request: Request) -> ServerState:
+# Dependencies are coroutines on purpose: FastAPI runs plain functions in a thread pool,
+# two thread hops per request for what is a dict lookup.
+async def get_state(request: Request) -> ServerState:
     """The ServerState the lifespan put on the app."""
     state: ServerState = request.app.state.verigrade
     return state
@@ -20,7 +22,7 @@ def get_state(request: Request) -> ServerState:
 StateDep = Annotated[ServerState, Depends(get_state)]
 
 
-def require_api_key(request: Request, state: StateDep) -> None:
+async def require_api_key(request: Request, state: StateDep) -> None:
     """401 unless the request carries ``Authorization: Bearer <key>`` (when a key is set)."""
     key = state.settings.api_key
     if key is None:

@@ -12,7 +12,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="Liveness")
-def healthz() -> Health:
+async def healthz() -> Health:
     """200 whenever the process can answer at all."""
     return Health(status="ok")
 
@@ -23,7 +23,7 @@ def healthz() -> Health:
     response_model=Health,
     responses={503: {"model": Health, "description": "starting, draining or pool down"}},
 )
-def readyz(state: StateDep) -> JSONResponse:
+async def readyz(state: StateDep) -> JSONResponse:
     """200 once the worker pool is up; 503 before that and while draining."""
     pool = state.grader.pool
     body = Health(

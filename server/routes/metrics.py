@@ -11,7 +11,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
-def metrics(state: StateDep) -> PlainTextResponse:
+async def metrics(state: StateDep) -> PlainTextResponse:
     """Requests, items, latency per verifier, verdict statuses, queue depth, in-flight work."""
     return PlainTextResponse(
         state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
