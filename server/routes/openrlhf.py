@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Query, Request, Response
 from verigrade.verifiers import SpecError, load_spec
 
@@ -24,6 +25,20 @@ from ..schemas import OpenRLHFResponse
 from .grade import _ERRORS, check_batch
 
 router = APIRouter(tags=["compatibility"], dependencies=[Authorized])
+
+
+def _from_url(text: str) -> Any:
+    """A spec from the query string: a verifier name or inline JSON. Never a file path
+    (``load_spec`` would read one), so callers cannot probe the server's files."""
+    stripped = text.strip()
+    if stripped.startswith(("{", "[", '"')):
+        try:
+            return orjson.loads(stripped)
+        except orjson.JSONDecodeError as exc:
+            raise ApiError(
+                422, f"invalid spec: ?spec= looks like JSON but does not parse: {exc}"
+            ) from None
+    return stripped
 
 
 def _strings(body: dict[str, Any], name: str, n: int | None) -> list[Any] | None:
@@ -59,15 +74,18 @@ async def openrlhf(
     """Grade OpenRLHF queries: ``rewards`` and ``scores`` are the weighted rewards and
     ``extra_logs`` holds each verifier's score per sample."""
     settings = state.settings
-    text = spec or settings.default_spec
-    if not text:
+    if spec is not None:
+        parsed = parse(_from_url(spec))
+    elif settings.default_spec:
+        try:
+            # The operator's own setting: a name, JSON, or a spec file on the server.
+            parsed = parse(load_spec(settings.default_spec))
+        except SpecError as exc:
+            raise ApiError(422, f"invalid VERIGRADE_DEFAULT_SPEC: {exc}") from None
+    else:
         raise bad_request(
             "no spec: add ?spec=<verifier or JSON> to the URL or set VERIGRADE_DEFAULT_SPEC"
         )
-    try:
-        parsed = parse(load_spec(text))
-    except SpecError as exc:
-        raise ApiError(422, f"invalid spec: {exc}") from None
     body = await read_json_object(request, settings.max_body_bytes)
     queries = check_batch(body.get("query"), settings) if "query" in body else None
     if queries is None:

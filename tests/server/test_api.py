@@ -185,6 +185,9 @@ def test_openrlhf_never_returns_null_rewards(client: httpx.Client) -> None:
     [
         ("/v1/openrlhf", {"query": ["x"]}, 400, "no spec"),
         ("/v1/openrlhf?spec=nope", {"query": ["x"]}, 422, "unknown verifier"),
+        ("/v1/openrlhf?spec={bad", {"query": ["x"]}, 422, "does not parse"),
+        # A path is a (strange) verifier name here, never a file the server reads.
+        ("/v1/openrlhf?spec=/etc/hostname", {"query": ["x"]}, 422, "unknown verifier"),
         ("/v1/openrlhf?spec=think_format", {"prompts": ["x"]}, 400, "missing 'query'"),
         ("/v1/openrlhf?spec=think_format", {"query": "x"}, 400, "'samples' must be an array"),
         ("/v1/openrlhf?spec=think_format", {"query": ["x"], "labels": [1, 2]}, 400, "2 entries"),
@@ -196,6 +199,12 @@ def test_openrlhf_errors(
     answer = client.post(url, json=body)
     assert answer.status_code == status
     assert phrase in answer.json()["detail"]
+
+
+def test_openrlhf_spec_in_the_url_as_json(client: httpx.Client) -> None:
+    body = {"query": [GOOD, "plain"]}
+    data = client.post('/v1/openrlhf?spec={"think_format": 3}', json=body).json()
+    assert data["rewards"] == [3.0, 0.0]
 
 
 def test_openrlhf_default_spec_from_settings() -> None:
