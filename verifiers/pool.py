@@ -140,8 +140,8 @@ class WorkerPool:
         ``timeouts[i]`` is the deadline in seconds for one run of ``verifiers[i]``.
         ``deadline`` bounds the whole job in seconds: when it passes, every item not yet
         verified gets ``status="timeout"`` and the future completes with what is done
-        (a server's per-request deadline; queued work is dropped, running items finish
-        in the background within their own deadline).
+        (a server's per-request deadline); its queued work is dropped and the workers
+        still on its items are replaced.
         Cancelling the future drops the job's queued work and replaces the workers
         still running its items (their results would be thrown away).
         """
