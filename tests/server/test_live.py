@@ -3,6 +3,7 @@ limits, disconnects and graceful shutdown."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -168,3 +169,19 @@ def test_verigrade_serve(cli_server: tuple[subprocess.Popen[str], str]) -> None:
     assert httpx.post(f"{url}/v1/grade", json={}).status_code == 401
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+
+
+def test_plain_uvicorn_serves_the_module_app() -> None:
+    port = free_port()
+    env = {**os.environ, "VERIGRADE_WORKERS": "1", "VERIGRADE_MAX_BATCH": "3"}
+    command = [sys.executable, "-m", "uvicorn", "verigrade.server.app:app",
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    server = LiveServer(command, env, port)
+    try:
+        body = {"spec": "think_format", "samples": [{"completion": GOOD}] * 4}
+        too_many = httpx.post(f"{server.url}/v1/grade", json=body)
+        assert too_many.status_code == 413  # VERIGRADE_MAX_BATCH reached the app
+        body["samples"] = body["samples"][:3]
+        assert httpx.post(f"{server.url}/v1/grade", json=body).status_code == 200
+    finally:
+        server.stop()
