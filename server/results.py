@@ -6,6 +6,7 @@ counts for ``/metrics``; orjson then serialises the lot (~3x faster than json).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -59,4 +60,9 @@ def record_counts(
 
 def dumps(payload: Any) -> bytes:
     """Serialise a response body."""
-    return orjson.dumps(payload, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    try:
+        return orjson.dumps(payload, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        # Lone surrogates from model output (see body.py), or keys orjson will not take:
+        # the standard library escapes what it cannot encode.
+        return json.dumps(payload, default=_default, allow_nan=False).encode()

@@ -211,3 +211,31 @@ def test_openrlhf_default_spec_from_settings() -> None:
     with make_app(default_spec='{"think_format": 2.0}') as app, app.client() as configured:
         data = configured.post("/v1/openrlhf", json={"query": [GOOD]}).json()
         assert data["rewards"] == [2.0]
+
+
+def test_lone_surrogates_from_model_output_are_graded(client: httpx.Client) -> None:
+    # json.dumps writes "\ud800" for a str a broken decode left a lone surrogate in.
+    body = json.dumps(
+        {"spec": "think_format", "samples": [{"completion": "<think>a\ud800</think> b"}]}
+    )
+    answer = client.post("/v1/grade", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 200
+    assert answer.json()["results"][0]["verdicts"]["think_format"]["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"spec": "think_format", "samples": [{"completion": "x", "reference": '
+        + b"[" * 5000
+        + b"]" * 5000
+        + b"}]}",
+        b'{"spec": "think_format", "samples": [{"completion": "\xff\xfe"}]}',
+    ],
+    ids=["nested-5000-deep", "invalid-utf8"],
+)
+def test_hostile_json_is_400(client: httpx.Client, body: bytes) -> None:
+    answer = client.post("/v1/grade", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 400
+    assert "not valid JSON" in answer.json()["detail"]
+    assert_healthy(client)
