@@ -46,6 +46,12 @@ def test_the_client_returns_the_library_grades(live: LiveServer) -> None:
     assert grades[-1].id == 600
 
 
+def test_the_client_sends_lone_surrogates(live: LiveServer) -> None:
+    with GradeClient(live.url) as client:
+        grades = client.grade([{"completion": "<think>a\ud800</think> b"}], "think_format")
+    assert grades[0].reward == 1.0
+
+
 def test_client_errors_are_typed(live: LiveServer) -> None:
     with GradeClient(live.url) as client, pytest.raises(GradeRequestError) as caught:
         client.grade([{"completion": "x"}], "no_such_verifier")
