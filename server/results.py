@@ -24,28 +24,34 @@ def _default(value: object) -> Any:
     return str(value)
 
 
-def _finite(value: float) -> float:
-    # JSON has no NaN; orjson would write null, and a null reward breaks trainers.
-    return value if math.isfinite(value) else 0.0
-
-
 def grades_to_dicts(
     grades: Sequence[Grade], *, details: bool, counts: dict[tuple[str, str], int]
 ) -> list[dict[str, Any]]:
-    """JSON-ready ``{"id", "reward", "verdicts"}`` dicts; tallies (label, status) in counts."""
+    """JSON-ready ``{"id", "reward", "verdicts"}`` dicts; tallies (label, status) in counts.
+
+    A non-finite score or reward becomes 0.0: JSON has no NaN, orjson would write null,
+    and a null reward breaks trainers. (The loop is flat on purpose: it runs per verdict
+    on the server's busiest thread.)
+    """
+    isfinite = math.isfinite
     out: list[dict[str, Any]] = []
+    append = out.append
     for grade in grades:
         verdicts: dict[str, Any] = {}
         for label, verdict in grade.verdicts.items():
             key = (label, verdict.status)
             counts[key] = counts.get(key, 0) + 1
+            score = verdict.score
             verdicts[label] = {
-                "score": _finite(verdict.score),
+                "score": score if isfinite(score) else 0.0,
                 "status": verdict.status,
                 "reason": verdict.reason,
                 "details": verdict.details if details else {},
             }
-        out.append({"id": grade.id, "reward": _finite(grade.reward), "verdicts": verdicts})
+        reward = grade.reward
+        append(
+            {"id": grade.id, "reward": reward if isfinite(reward) else 0.0, "verdicts": verdicts}
+        )
     return out
 
 

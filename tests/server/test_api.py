@@ -239,3 +239,14 @@ def test_hostile_json_is_400(client: httpx.Client, body: bytes) -> None:
     assert answer.status_code == 400
     assert "not valid JSON" in answer.json()["detail"]
     assert_healthy(client)
+
+
+def test_non_finite_scores_become_zero_not_null() -> None:
+    from verigrade.server.results import grades_to_dicts
+    from verigrade.verifiers import Grade, Verdict
+
+    bad = Grade("x", float("nan"), {"v": Verdict(float("inf"), "ok", "")})
+    counts: dict[tuple[str, str], int] = {}
+    [result] = grades_to_dicts([bad], details=True, counts=counts)
+    assert result["reward"] == 0.0 and result["verdicts"]["v"]["score"] == 0.0
+    assert counts == {("v", "ok"): 1}
