@@ -189,7 +189,7 @@ def test_openrlhf_never_returns_null_rewards(client: httpx.Client) -> None:
         # A path is a (strange) verifier name here, never a file the server reads.
         ("/v1/openrlhf?spec=/etc/hostname", {"query": ["x"]}, 422, "unknown verifier"),
         ("/v1/openrlhf?spec=think_format", {"prompts": ["x"]}, 400, "missing 'query'"),
-        ("/v1/openrlhf?spec=think_format", {"query": "x"}, 400, "'samples' must be an array"),
+        ("/v1/openrlhf?spec=think_format", {"query": "x"}, 400, "'query' must be an array"),
         ("/v1/openrlhf?spec=think_format", {"query": ["x"], "labels": [1, 2]}, 400, "2 entries"),
     ],
 )
