@@ -31,6 +31,8 @@ PATHOLOGICAL = [
     "\\frac{1}{" * 200 + "2" + "}" * 200,  # ISSUE 6: deeply nested
     "(" * 45 + "1" + ")" * 45,  # nested brackets, short enough for the length cap
     "x+" * 600 + "1",  # longer than any real answer
+    "+".join(f"x^{i % 9}y" for i in range(150))[:990],  # too many terms for the parser
+    "\\sin(" * 30 + "x" + ")" * 30,  # nested functions: the parser slows with each level
 ]
 
 
