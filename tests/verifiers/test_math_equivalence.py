@@ -148,6 +148,9 @@ def test_float_rule(gold: str, answer: str, expected: bool) -> None:
         ),  # MATH-500 test/intermediate_algebra/1217.json: factored
         ("4a-2", "2(2a-1)", True),  # real responses math22-*: gold 4a-2
         ("4t", "4", False),  # ISSUE 6: the letter in the gold is a variable, not a unit
+        ("2xy", "2", False),  # two letters glued to a number are a product, not a unit
+        ("4ab", "4ab", True),  # the same, kept on both sides
+        ("(a+b)xy", "xy(a+b)", True),  # a product after a bracket
         ("4t", "4t", True),  # real responses math33-*: gold 4t
         ("e", "e^{1}", True),  # ISSUE 6: constant e
         (
