@@ -1,0 +1,340 @@
+"""The warm fork server: a bare interpreter that forks one isolated child per run.
+
+Started as ``python3 -I -S zygote.py`` with an empty environment and a control socket on fd 3;
+standard library only, and no imports of ours (``isolation.py`` and ``wire.py`` are loaded by
+path). It never sees a program, an input or an expected output: the client passes the run's
+pipes as file descriptors and talks to the child directly, so a forked child inherits nothing
+worth stealing. The client judges; this process only forks, waits, kills and reports.
+
+Control messages (JSON over a SOCK_SEQPACKET socket):
+
+- client → server ``{"op": "run", "mode": "python"|"exec", "argv": [...], "limits": {...}}``
+  with five descriptors (stdin, stdout, stderr, to-child, from-child); ``{"op": "kill"}``.
+- server → client ``{"op": "hello", "layers": {...}, "uid": n}`` once;
+  ``{"op": "started"}`` then ``{"op": "exited", "status": n, "cpu": s, "timed_out": b}``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import io
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+import types
+from typing import Any
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _load(name: str) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(name, os.path.join(_HERE, f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[f"_verigrade_sandbox_{name}"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+iso: Any = _load("isolation")
+wire: Any = _load("wire")
+
+WORKDIR = "/tmp"
+RUN_ENV = {"PATH": "/usr/bin:/bin", "HOME": WORKDIR, "TMPDIR": WORKDIR, "LANG": "C.UTF-8"}
+FD_TO_CHILD = 3
+FD_FROM_CHILD = 4
+SETUP_FAILED = 125
+
+
+def _claim_uid() -> tuple[int, int] | None:
+    """Lock one uid slot for this server's lifetime, so no two servers share a uid."""
+    directory = "/run/verigrade-sandbox"
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    for slot in range(iso.UID_SLOTS - 1):  # the last slot is the probe's
+        fd = os.open(f"{directory}/uid-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return iso.UID_BASE + slot, fd
+    return None
+
+
+def _expose_interpreter() -> None:
+    """Let the sandbox uid read the interpreter when it lives under a private home (``/root``).
+
+    In this server's own mount namespace the first closed ancestor of the prefix is covered by
+    an empty tmpfs and the prefix bound back at its old path; the host is untouched.
+    """
+    prefix = os.path.realpath(sys.base_prefix)
+    parts = prefix.strip("/").split("/")
+    closed = None
+    for depth in range(1, len(parts)):
+        path = "/" + "/".join(parts[:depth])
+        if not os.stat(path).st_mode & 0o001:
+            closed = path
+            break
+    if closed is None:
+        return
+    staging = f"/run/verigrade-sandbox/prefix-{os.getpid()}"
+    os.makedirs(staging, exist_ok=True)
+    bind, move, rec = 4096, 8192, 16384
+    iso._mount(prefix, staging, None, bind | rec, None)
+    iso._mount("tmpfs", closed, "tmpfs", 0, "mode=0755,size=1m")
+    os.makedirs(prefix, exist_ok=True)
+    iso._mount(staging, prefix, None, move, None)
+    os.rmdir(staging)
+
+
+class Server:
+    """Accepts run requests on the control socket and supervises one child at a time."""
+
+    def __init__(self, control: socket.socket) -> None:
+        self.control = control
+        self.layers = iso.probe()
+        self.active = {name for name, state in self.layers.items() if state == "active"}
+        self.uid: int | None = None
+        if "uid" in self.active:
+            claimed = _claim_uid()
+            if claimed is None:
+                self.layers["uid"] = "no free uid slot"
+                self.active.discard("uid")
+            else:
+                self.uid, self._uid_lock = claimed
+        self.namespaces = 0
+        for layer, flag in (
+            ("mount_namespace", iso.CLONE_NEWNS),
+            ("net_namespace", iso.CLONE_NEWNET),
+            ("ipc_namespace", iso.CLONE_NEWIPC),
+            ("uts_namespace", iso.CLONE_NEWUTS),
+        ):
+            if layer in self.active:
+                self.namespaces |= flag
+        if "mount_namespace" in self.active and self.uid is not None:
+            iso.unshare(iso.CLONE_NEWNS)
+            iso._mount("none", "/", None, 16384 | (1 << 18), None)
+            _expose_interpreter()
+        self.seccomp = iso.Seccomp() if "seccomp" in self.active else None
+        self.landlock_abi = iso.landlock_abi() if "landlock" in self.active else 0
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.control.send(json.dumps(message).encode())
+
+    def serve(self) -> None:
+        self.send({"op": "hello", "layers": self.layers, "uid": self.uid})
+        while True:
+            data, fds, _, _ = socket.recv_fds(self.control, 65536, 8)
+            if not data:
+                return
+            request = json.loads(data)
+            if request.get("op") == "run" and len(fds) == 5:
+                self.run(request, fds)
+            else:
+                for fd in fds:
+                    os.close(fd)
+
+    def run(self, request: dict[str, Any], fds: list[int]) -> None:
+        if "pid_namespace" in self.active:
+            iso.unshare(iso.CLONE_NEWPID)  # the next fork becomes pid 1 of a new namespace
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _child(self, request, fds)
+            finally:
+                os._exit(SETUP_FAILED)
+        for fd in fds:
+            os.close(fd)
+        self.send({"op": "started"})
+        self.supervise(pid, float(request["limits"]["wall_seconds"]))
+
+    def supervise(self, pid: int, wall_seconds: float) -> None:
+        pidfd = os.pidfd_open(pid)
+        deadline = time.monotonic() + wall_seconds
+        timed_out = False
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 and not timed_out:
+                    timed_out = True
+                    self.kill(pid)
+                ready, _, _ = select.select([pidfd, self.control], [], [], max(left, 0.05))
+                if pidfd in ready:
+                    break
+                if self.control in ready:
+                    data = self.control.recv(65536)
+                    if not data:  # the client is gone: take the run down with us
+                        self.kill(pid)
+                        os.waitpid(pid, 0)
+                        sys.exit(0)
+                    if json.loads(data).get("op") == "kill":
+                        self.kill(pid)
+        finally:
+            os.close(pidfd)
+        _, status, usage = os.wait4(pid, 0)
+        self.reap_uid()
+        cpu = usage.ru_utime + usage.ru_stime
+        self.send({"op": "exited", "status": status, "cpu": cpu, "timed_out": timed_out})
+
+    def kill(self, pid: int) -> None:
+        """SIGKILL the run; as pid 1 of its namespace that takes every descendant with it."""
+        for target in (pid, -pid):
+            try:
+                os.kill(target, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def reap_uid(self) -> None:
+        """Without a pid namespace, kill whatever still runs as the sandbox uid (daemons)."""
+        if "pid_namespace" in self.active or self.uid is None:
+            return
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setresuid(self.uid, self.uid, self.uid)
+                for _ in range(100):
+                    os.kill(-1, signal.SIGKILL)  # every process of this uid but us
+            except OSError:
+                pass
+            os._exit(0)
+        os.waitpid(pid, 0)
+
+
+def _read_exact(stream: io.BufferedReader, size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise EOFError("setup stream ended early")
+    return data
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
+    """Isolate, receive the files, then become the program. Never returns normally."""
+    try:
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target + 100)  # park above the targets so no dup2 clobbers another
+        for target in range(5):
+            os.dup2(target + 100, target)
+        os.closerange(5, 65536)
+        os.setsid()
+        iso.set_parent_death_signal()
+        limits = request["limits"]
+        if server.namespaces:
+            iso.unshare(server.namespaces)
+        uid = server.uid
+        if "mount_namespace" in server.active and uid is not None:
+            iso.private_mounts(WORKDIR, int(limits["file_bytes"]), uid)
+        iso.set_rlimits(
+            int(limits["cpu_seconds"]) or 1,
+            int(limits["memory_bytes"]),
+            int(limits["processes"]),
+            int(limits["file_bytes"]),
+            int(limits["open_files"]),
+        )
+        if uid is not None:
+            iso.drop_privileges(uid)
+        os.chdir(WORKDIR)
+        iso.no_new_privs()
+        if server.landlock_abi:
+            iso.apply_landlock(server.landlock_abi, iso.readable_paths([]), [WORKDIR, "/dev/null"])
+        if server.seccomp is not None:
+            server.seccomp.load()
+        stream = io.BufferedReader(io.FileIO(FD_TO_CHILD, "r", closefd=False))
+        header = json.loads(stream.readline())
+        for name, size, mode in header["files"]:
+            path = os.path.join(WORKDIR, os.path.basename(name))
+            with open(path, "wb") as handle:
+                handle.write(_read_exact(stream, size))
+            os.chmod(path, mode)
+        program = _read_exact(stream, header["program_size"])
+        os.environ.clear()
+        os.environ.update(RUN_ENV)
+    except BaseException as error:  # noqa: BLE001 - reported to the client, then exit
+        message = f"E{type(error).__name__}: {error}\n".encode()
+        try:
+            _write_all(FD_FROM_CHILD, message)
+        finally:
+            os._exit(SETUP_FAILED)
+    _write_all(FD_FROM_CHILD, b"R")
+    if request["mode"] == "exec":
+        os.set_inheritable(FD_TO_CHILD, False)
+        os.close(FD_FROM_CHILD)
+        os.close(FD_TO_CHILD)
+        try:
+            os.execve(request["argv"][0], request["argv"], RUN_ENV)
+        except OSError as error:
+            os.write(2, f"exec failed: {error}\n".encode())
+        os._exit(SETUP_FAILED)
+    _run_python(program, stream if request.get("session") else None)
+
+
+def _run_python(program: bytes, calls: io.BufferedReader | None) -> None:
+    """Run the program as ``__main__`` in this (already isolated) interpreter, then exit."""
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
+    sys.stderr = io.TextIOWrapper(
+        io.FileIO(2, "w", closefd=False), encoding="utf-8", line_buffering=True
+    )
+    sys.argv = ["main.py"]
+    main = types.ModuleType("__main__")
+    main.__file__ = os.path.join(WORKDIR, "main.py")
+    sys.modules["__main__"] = main
+    code = 0
+    try:
+        exec(compile(program, "main.py", "exec"), main.__dict__)
+        if calls is not None:
+            _serve_calls(main.__dict__, calls)
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        if not isinstance(stop.code, int) and stop.code is not None:
+            print(stop.code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001 - the program's own failure, shown like python does
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # noqa: BLE001, S110 - a broken pipe at exit changes nothing
+        pass
+    os._exit(code)
+
+
+def _serve_calls(namespace: dict[str, Any], calls: io.BufferedReader) -> None:
+    """Answer ``[name, args]`` lines with ``ok <value>`` or ``err <reason>`` lines."""
+    while True:
+        line = calls.readline()
+        if not line:
+            return
+        try:
+            name, encoded = json.loads(line)
+            function = namespace.get(name)
+            if not callable(function):
+                raise NameError(f"the program defines no function {name!r}")
+            reply = "ok " + wire.encode(function(*wire.decode(encoded)))
+        except Exception as error:  # noqa: BLE001 - any exception is the program's answer
+            reply = "err " + f"{type(error).__name__}: {error}"[:1000].replace("\n", " ")
+        sys.stdout.flush()
+        _write_all(FD_FROM_CHILD, reply.encode() + b"\n")
+
+
+def main() -> None:
+    """Serve the control socket on fd 3 until the client closes it."""
+    control = socket.socket(fileno=3)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the client decides when we stop
+    Server(control).serve()
+
+
+if __name__ == "__main__":
+    main()
