@@ -1,0 +1,1 @@
+"""verigrade.trainer_client."""

@@ -1,0 +1,112 @@
+"""The worker process of the pool: runs verifiers on items the parent sends.
+
+Started by the pool as ``python -m verigrade.verifiers._worker_main CONN_FD PROGRESS_FD``.
+It writes the item it is working on, and when it started, into a shared
+memory slot before each item, so the parent can enforce per-item deadlines while
+still shipping work in chunks; the parent kills the whole process group on a
+deadline, so nothing here needs a timer.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import mmap
+import os
+import pickle
+import signal
+import sys
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+from .base import Verifier
+from .model import Sample, Verdict
+
+# Slot layout, shared with the pool: [sample index, entry index, start time].
+SLOT_DOUBLES = 3
+SLOT_BYTES = 8 * SLOT_DOUBLES
+FLUSH_SECONDS = 0.02
+
+
+def run_verifier(verifier: Verifier[Any], sample: Sample) -> Verdict:
+    """Run one verifier, turning anything it raises into an ``error`` verdict."""
+    try:
+        verdict = verifier.verify(sample)
+    except Exception as exc:  # a verifier bug must cost one item, not the batch
+        return Verdict.failed("error", f"{verifier.name} raised {type(exc).__name__}: {exc}"[:500])
+    if not isinstance(verdict, Verdict):
+        return Verdict.failed(
+            "error", f"{verifier.name}.verify returned {type(verdict).__name__}, not a Verdict"
+        )
+    return verdict
+
+
+def _die_with_parent() -> None:
+    # PR_SET_PDEATHSIG: a worker stuck in a long verification must not outlive the pool.
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def _send(conn: Connection, message: tuple[Any, ...]) -> None:
+    try:
+        conn.send(message)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        # A verdict whose details cannot be pickled: keep the verdicts, lose the details.
+        kind, results, done = message
+        safe = [
+            (s, e, Verdict(v.score, v.status, v.reason, {"unpicklable_details": True}))
+            for s, e, v in results
+        ]
+        conn.send((kind, safe, done))
+
+
+def serve(conn: Connection, slot: memoryview[float]) -> None:
+    """Answer ``run`` messages until the parent sends None or goes away."""
+    specs: dict[int, tuple[Verifier[Any], ...]] = {}
+    conn.send(("ready",))
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        kind = message[0]
+        if kind == "path":
+            sys.path[:] = message[1]
+            continue
+        _, spec_key, verifiers, items = message
+        if verifiers is not None:
+            specs[spec_key] = verifiers
+        spec = specs[spec_key]
+        results: list[tuple[int, int, Verdict]] = []
+        flushed = time.monotonic()
+        for sample_index, sample, entry_indexes in items:
+            for entry_index in entry_indexes:
+                # Start time first, index last: the parent reads the index first, so it
+                # never pairs a new index with a stale start time.
+                slot[2] = time.monotonic()
+                slot[1] = entry_index
+                slot[0] = sample_index
+                results.append((sample_index, entry_index, run_verifier(spec[entry_index], sample)))
+            now = time.monotonic()
+            if now - flushed > FLUSH_SECONDS:
+                _send(conn, ("res", results, False))
+                results, flushed = [], now
+        slot[0] = -1.0
+        _send(conn, ("res", results, True))
+
+
+def main(argv: list[str]) -> None:
+    """Entry point: ``_worker CONN_FD PROGRESS_FD``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with_parent()
+    conn = Connection(int(argv[0]))
+    progress_fd = int(argv[1])
+    mapped = mmap.mmap(progress_fd, SLOT_BYTES)
+    os.close(progress_fd)
+    slot: memoryview[float] = memoryview(mapped).cast("d")
+    serve(conn, slot)

@@ -1,0 +1,225 @@
+"""The grading engine: samples + spec -> Grades, in order, one per sample."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
+from typing import Any
+
+from ._worker import run_verifier
+from .model import Grade, Sample, Verdict, coerce_sample, size_problem, weighted_reward
+from .pool import VerdictTable, WorkerPool
+from .spec import RewardSpec, SpecLike, parse_spec
+
+DEFAULT_MAX_CHARS = 2_000_000
+"""Longest completion graded by default (~500k tokens); longer ones get ``invalid_input``."""
+
+
+def default_workers() -> int:
+    """Worker processes used when the caller does not say: one per core."""
+    return max(
+        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
+
+
+class Grader:
+    """Grades batches of samples against reward specs.
+
+    Args:
+        workers: worker processes; 0 grades in the calling thread (no deadlines are
+            enforced then, so use it only for trusted, cheap verifiers).
+        timeout: per-item deadline in seconds for every verifier; by default each
+            verifier's own ``timeout``.
+        max_chars: completions longer than this get ``invalid_input``.
+
+    Example:
+        >>> with Grader(workers=2) as grader:
+        ...     grades = grader.grade([{"completion": "<think>hm</think> 4"}], "think_format")
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        timeout: float | None = None,
+        max_chars: int = DEFAULT_MAX_CHARS,
+    ) -> None:
+        self.workers = default_workers() if workers is None else workers
+        if self.workers < 0:
+            raise ValueError(f"workers must be >= 0, got {self.workers}")
+        _check_timeout(timeout)
+        self.timeout = timeout
+        self.max_chars = max_chars
+        self.pool: WorkerPool | None = WorkerPool(self.workers) if self.workers else None
+
+    def submit(
+        self, samples: Iterable[Any], spec: SpecLike, *, timeout: float | None = None
+    ) -> Future[list[Grade]]:
+        """Start grading; the future holds one Grade per sample, in order.
+
+        Raises:
+            SpecError: the spec is malformed (raised here, before any work starts).
+        """
+        parsed = parse_spec(spec)
+        _check_timeout(timeout)
+        items = list(samples)
+        prepared = [self._prepare(obj, i) for i, obj in enumerate(items)]
+        valid = [(i, p) for i, p in enumerate(prepared) if isinstance(p, Sample)]
+        verifiers = [e.verifier for e in parsed.entries]
+        limit = timeout if timeout is not None else self.timeout
+        timeouts = [limit if limit is not None else v.timeout for v in verifiers]
+        result: Future[list[Grade]] = Future()
+
+        def finish(table: VerdictTable) -> None:
+            result.set_result(_assemble(parsed, items, prepared, valid, table))
+
+        if self.pool is None:
+            finish([[run_verifier(v, sample) for v in verifiers] for _, sample in valid])
+            return result
+        inner = self.pool.submit([s for _, s in valid], verifiers, timeouts)
+
+        def relay(done: Future[VerdictTable]) -> None:
+            if result.cancelled():
+                return
+            if done.cancelled():
+                result.cancel()
+            elif (exc := done.exception()) is not None:
+                result.set_exception(exc)
+            else:
+                finish(done.result())
+
+        def propagate_cancel(outer: Future[list[Grade]]) -> None:
+            if outer.cancelled():
+                inner.cancel()
+
+        result.add_done_callback(propagate_cancel)
+        inner.add_done_callback(relay)
+        return result
+
+    def grade(
+        self, samples: Iterable[Any], spec: SpecLike, *, timeout: float | None = None
+    ) -> list[Grade]:
+        """Grade samples and wait for the result (see ``submit``)."""
+        return self.submit(samples, spec, timeout=timeout).result()
+
+    async def grade_async(
+        self, samples: Iterable[Any], spec: SpecLike, *, timeout: float | None = None
+    ) -> list[Grade]:
+        """``grade`` for asyncio code: waits without blocking the event loop."""
+        return await asyncio.wrap_future(self.submit(samples, spec, timeout=timeout))
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self.pool is not None:
+            self.pool.close()
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _prepare(self, obj: object, index: int) -> Sample | str:
+        sample = coerce_sample(obj)
+        if isinstance(sample, Sample):
+            problem = size_problem(sample, self.max_chars)
+            if problem is None:
+                return sample
+            sample = problem
+        return f"sample {index}: {sample}"
+
+
+def _check_timeout(timeout: float | None) -> None:
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+
+
+def _assemble(
+    spec: RewardSpec,
+    items: Sequence[Any],
+    prepared: Sequence[Sample | str],
+    valid: Sequence[tuple[int, Sample]],
+    table: VerdictTable,
+) -> list[Grade]:
+    rows: dict[int, list[Verdict]] = {i: row for (i, _), row in zip(valid, table, strict=True)}
+    labels, weights = spec.labels, spec.weights
+    grades: list[Grade] = []
+    for i, item in enumerate(prepared):
+        if isinstance(item, str):
+            grades.append(invalid_grade(spec, _id_of(items[i], i), item))
+            continue
+        verdicts = dict(zip(labels, rows[i], strict=True))
+        sample_id = item.id if item.id is not None else i
+        grades.append(Grade(sample_id, weighted_reward(weights, verdicts), verdicts))
+    return grades
+
+
+def invalid_grade(spec: RewardSpec, sample_id: Any, reason: str) -> Grade:
+    """The Grade of an item that could not be graded: every verdict ``invalid_input``."""
+    bad = Verdict.failed("invalid_input", reason)
+    return Grade(sample_id, 0.0, dict.fromkeys(spec.labels, bad))
+
+
+def _id_of(obj: object, index: int) -> Any:
+    if isinstance(obj, dict) and obj.get("id") is not None:
+        return obj["id"]
+    return index
+
+
+# -- the shared graders behind the module-level `grade` -------------------------------
+
+_shared: dict[int, Grader] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_grader(workers: int | None = None) -> Grader:
+    """The process-wide Grader with ``workers`` workers, started on first use."""
+    count = default_workers() if workers is None else workers
+    with _shared_lock:
+        grader = _shared.get(count)
+        if grader is None:
+            grader = _shared[count] = Grader(count)
+        return grader
+
+
+@atexit.register
+def _close_shared() -> None:
+    with _shared_lock:
+        graders = list(_shared.values())
+        _shared.clear()
+    for grader in graders:
+        grader.close()
+
+
+def grade(
+    samples: Iterable[Any],
+    spec: SpecLike,
+    *,
+    workers: int | None = None,
+    timeout: float | None = None,
+) -> list[Grade]:
+    """Grade samples against a reward spec: one Grade per sample, in order.
+
+    Args:
+        samples: Sample objects or dicts with ``completion`` and optionally ``id``,
+            ``prompt``, ``reference``, ``metadata``.
+        spec: a verifier name, a list of names, or a mapping (see ``parse_spec``).
+        workers: worker processes (default: one per core; 0 grades in this thread
+            without deadlines). Pools are kept and reused across calls.
+        timeout: per-item deadline in seconds (default: each verifier's own).
+
+    Returns:
+        One Grade per sample. Bad samples get ``invalid_input`` verdicts, never an error.
+
+    Raises:
+        SpecError: the spec is malformed or names an unknown verifier.
+
+    Example:
+        >>> grade([{"completion": "<think>2+2=4</think> 4"}], "think_format", workers=0)[0].reward
+        1.0
+    """
+    return shared_grader(workers).grade(samples, spec, timeout=timeout)

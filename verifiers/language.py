@@ -1,0 +1,158 @@
+"""R1's language-consistency reward: the share of reasoning words in the target language.
+
+DeepSeek-R1 (arXiv:2501.12948, §2.3.3) adds "the proportion of target language
+words in the CoT" to the reward to stop language mixing. Detection is by Unicode
+script, so it is offline and fast: a Chinese target counts Han words for and Latin
+words against. Code spans, math, URLs and numbers are removed first: they count
+neither for nor against. Targets that share a script with other languages
+(English vs French) need the optional language-ID backend (``backend="langid"``,
+py3langid), which classifies each sentence written in the target's script.
+
+The target comes from the ``target`` option or, when that is unset, from
+``metadata["language"]``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any, Literal
+
+import regex
+from pydantic import Field
+from pydantic.dataclasses import dataclass
+
+from ._scripts import count_words, scripts_for
+from .base import Verifier
+from .model import Sample, Verdict
+from .text import split_think
+
+# Removed before counting: fenced and inline code, display and inline math,
+# LaTeX commands, URLs. Order matters: fences before inline backticks.
+NEUTRAL = regex.compile(
+    r"```.*?(?:```|\Z)"
+    r"|`[^`\n]*`"
+    r"|\$\$.*?\$\$"
+    r"|\$[^$\n]*\$"
+    r"|\\\[.*?\\\]"
+    r"|\\\(.*?\\\)"
+    r"|\\[A-Za-z]+"
+    r"|https?://\S+",
+    regex.DOTALL,
+)
+# Sentence ends include the CJK full stop and full-width marks.
+SENTENCE = regex.compile(r"[^.!?\u3002\uff01\uff1f\n]+[.!?\u3002\uff01\uff1f]?")
+
+
+@dataclass(frozen=True)
+class LanguageOptions:
+    """Options of ``language``."""
+
+    target: Annotated[
+        str | None,
+        Field(
+            description="target language (ISO code like 'en', 'zh', 'ja') or script name; default: metadata.language"
+        ),
+    ] = None
+    scope: Annotated[
+        Literal["reasoning", "answer", "completion"],
+        Field(
+            description="which part to judge; 'reasoning' falls back to the whole completion when there are no tags"
+        ),
+    ] = "reasoning"
+    backend: Annotated[
+        Literal["script", "langid"],
+        Field(
+            description="'script': Unicode scripts; 'langid': also tell apart languages sharing the target's script (needs py3langid)"
+        ),
+    ] = "script"
+    empty_score: Annotated[
+        float,
+        Field(description="score when the text holds no words at all (only math, code or numbers)"),
+    ] = 1.0
+    open_tag: Annotated[str, Field(min_length=1, description="tag that opens the reasoning")] = (
+        "<think>"
+    )
+    close_tag: Annotated[str, Field(min_length=1, description="tag that closes the reasoning")] = (
+        "</think>"
+    )
+
+
+class LanguageVerifier(Verifier[LanguageOptions]):
+    """Share of words in the target language (R1's language-consistency reward)."""
+
+    name = "language"
+    description = "R1 language-consistency reward: share of reasoning words in the target language."
+    Options = LanguageOptions
+    timeout = 10.0
+
+    def verify(self, sample: Sample) -> Verdict:
+        o = self.options
+        target = o.target if o.target is not None else sample.metadata.get("language")
+        if not isinstance(target, str) or not target.strip():
+            return Verdict.failed(
+                "invalid_input", "no target language: set the 'target' option or metadata.language"
+            )
+        resolved = scripts_for(target)
+        if resolved is None:
+            return Verdict.failed("invalid_input", f"unknown target language {target!r}")
+        code, scripts = resolved
+        text, scope = self._text(sample)
+        words = count_words(NEUTRAL.sub(" ", text))
+        total = sum(words.values())
+        details: dict[str, Any] = {
+            "target": code,
+            "scope": scope,
+            "words": total,
+            "by_script": words,
+        }
+        if total == 0:
+            return Verdict(
+                o.empty_score, "ok", "no words to judge (only math, code or numbers)", details
+            )
+        in_target = sum(n for script, n in words.items() if script in scripts)
+        if o.backend == "langid" and in_target:
+            outcome = _langid_target_words(NEUTRAL.sub(" ", text), code, scripts)
+            if isinstance(outcome, str):
+                return Verdict.failed("error", outcome, **details)
+            in_target = outcome
+            details["backend"] = "langid"
+        score = in_target / total
+        details["target_words"] = in_target
+        return Verdict(score, "ok", f"{in_target} of {total} words in {code}", details)
+
+    def _text(self, sample: Sample) -> tuple[str, str]:
+        o = self.options
+        text = sample.completion_text
+        if o.scope == "completion":
+            return text, "completion"
+        split = split_think(text, o.open_tag, o.close_tag)
+        if o.scope == "answer":
+            return split.answer, "answer"
+        if split.reasoning is None:
+            return text, "completion"
+        return split.reasoning, "reasoning"
+
+
+@cache
+def _langid() -> Any:
+    import py3langid  # optional dependency: verigrade[langid]
+
+    return py3langid
+
+
+def _langid_target_words(text: str, code: str, scripts: frozenset[str]) -> int | str:
+    """Words of the target's script that sit in sentences langid assigns to ``code``."""
+    try:
+        langid = _langid()
+    except ImportError:
+        return "backend 'langid' needs py3langid: pip install 'verigrade[langid]'"
+    kept = 0
+    for match in SENTENCE.finditer(text):
+        counts = count_words(match.group())
+        own = sum(n for script, n in counts.items() if script in scripts)
+        if own == 0:
+            continue
+        # Very short fragments ("OK.") are too short to classify: give them the benefit.
+        if own < 3 or langid.classify(match.group())[0] == code:
+            kept += own
+    return kept

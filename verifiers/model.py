@@ -1,0 +1,203 @@
+"""The core words: Sample, Verdict, Grade."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+Status = Literal["ok", "invalid_input", "no_answer", "timeout", "error"]
+"""How a verifier's judgement ended. Only ``ok`` means the score is a real judgement."""
+
+STATUSES: tuple[Status, ...] = get_args(Status)
+
+# A chat message as OpenAI/HF chat templates write it: {"role": ..., "content": ...}.
+Message = Mapping[str, Any]
+Text = str | list[Message]
+
+
+def message_text(value: Text, *, roles: tuple[str, ...] | None = None) -> str:
+    """Flatten a string or a chat-message list into plain text.
+
+    Messages whose role is not in ``roles`` are skipped (all are kept when ``roles``
+    is None). Content given as a list of parts keeps only the ``text`` parts.
+    """
+    if isinstance(value, str):
+        return value
+    parts: list[str] = []
+    for message in value:
+        if roles is not None and message.get("role") not in roles:
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            parts.append(content)
+        elif isinstance(content, list):
+            parts.extend(
+                p["text"]
+                for p in content
+                if isinstance(p, Mapping) and isinstance(p.get("text"), str)
+            )
+    return "\n".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One thing to grade.
+
+    Args:
+        completion: the model's output, a string or a list of chat messages.
+        prompt: what the model was asked, a string or chat messages.
+        reference: verifier-specific gold data (an answer, test cases, ...).
+        metadata: anything else; some verifiers read keys from it
+            (``language`` reads ``metadata["language"]``).
+        id: the caller's identifier, echoed back in the Grade.
+    """
+
+    completion: Text
+    prompt: Text = ""
+    reference: Any = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    id: Any = None
+
+    @property
+    def completion_text(self) -> str:
+        """The completion as plain text (assistant messages only for chat lists)."""
+        if isinstance(self.completion, str):
+            return self.completion
+        return message_text(self.completion, roles=("assistant",))
+
+    @property
+    def prompt_text(self) -> str:
+        """The prompt as plain text (all messages for chat lists)."""
+        return message_text(self.prompt)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One verifier's judgement of one sample.
+
+    Args:
+        score: the reward this verifier gives, usually in [0, 1]; shaping verifiers
+            (length, repetition) give penalties in [-1, 0].
+        status: ``ok`` when the score is a real judgement, otherwise why not.
+        reason: a short human explanation.
+        details: verifier-specific facts (what was extracted, which rule decided).
+    """
+
+    score: float
+    status: Status = "ok"
+    reason: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "score": self.score,
+            "status": self.status,
+            "reason": self.reason,
+            "details": dict(self.details),
+        }
+
+    @classmethod
+    def failed(cls, status: Status, reason: str, **details: Any) -> Verdict:
+        """A zero-score verdict for anything that is not a judgement."""
+        return cls(0.0, status, reason, details)
+
+
+@dataclass(frozen=True, slots=True)
+class Grade:
+    """One sample graded across a reward spec.
+
+    ``reward`` is the weighted sum of the verdict scores; ``verdicts`` maps each spec
+    entry's name to its Verdict, in spec order.
+    """
+
+    id: Any
+    reward: float
+    verdicts: Mapping[str, Verdict]
+
+    @property
+    def ok(self) -> bool:
+        """True when every verdict is a real judgement."""
+        return all(v.status == "ok" for v in self.verdicts.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``{"id", "reward", "verdicts"}``."""
+        return {
+            "id": self.id,
+            "reward": self.reward,
+            "verdicts": {name: v.to_dict() for name, v in self.verdicts.items()},
+        }
+
+
+def coerce_sample(obj: object) -> Sample | str:
+    """Turn a Sample or a sample dict into a Sample, or return why it cannot be one.
+
+    A bad item is the model pipeline's problem, not the caller's: it becomes an
+    ``invalid_input`` result, so this returns the reason instead of raising. The
+    caller prefixes where the item came from ("sample 3", "line 17").
+    """
+    if isinstance(obj, Sample):
+        return (
+            _text_problem(obj.completion, "completion")
+            or _text_problem(obj.prompt, "prompt")
+            or obj
+        )
+    if not isinstance(obj, Mapping):
+        return f"a sample must be an object, got {type(obj).__name__}"
+    if "completion" not in obj:
+        return "no 'completion' field"
+    completion = obj["completion"]
+    prompt = obj.get("prompt")
+    if prompt is None:
+        prompt = ""
+    for name, value in (("completion", completion), ("prompt", prompt)):
+        problem = _text_problem(value, name)
+        if problem:
+            return problem
+    metadata = obj.get("metadata")
+    if metadata is None:
+        metadata = {}
+    elif not isinstance(metadata, Mapping):
+        return f"'metadata' must be an object, got {type(metadata).__name__}"
+    unknown = set(obj) - {"id", "prompt", "completion", "reference", "metadata"}
+    if unknown:
+        # Extra columns (as in TRL datasets) travel in metadata rather than being lost.
+        metadata = {**{k: obj[k] for k in sorted(unknown)}, **metadata}
+    return Sample(
+        completion=completion,
+        prompt=prompt,
+        reference=obj.get("reference"),
+        metadata=metadata,
+        id=obj.get("id"),
+    )
+
+
+def size_problem(sample: Sample, max_chars: int) -> str | None:
+    """Why a sample is too large to grade, or None."""
+    size = len(sample.completion_text)
+    if size > max_chars:
+        return (
+            f"completion has {size:,} characters, over the limit of {max_chars:,} "
+            "(raise max_chars to grade it)"
+        )
+    return None
+
+
+def _text_problem(value: object, name: str) -> str | None:
+    if isinstance(value, str):
+        return None
+    if isinstance(value, list) and all(isinstance(m, Mapping) for m in value):
+        return None
+    return f"'{name}' must be a string or a list of chat messages, got {type(value).__name__}"
+
+
+def weighted_reward(weights: Mapping[str, float], verdicts: Mapping[str, Verdict]) -> float:
+    """The weighted sum of scores; a non-finite score counts as 0 so one bad verifier
+    cannot turn a whole batch's rewards into NaN."""
+    total = 0.0
+    for name, verdict in verdicts.items():
+        score = verdict.score if math.isfinite(verdict.score) else 0.0
+        total += weights[name] * score
+    return total
