@@ -76,6 +76,11 @@ def unshare(flags: int) -> None:
     _check(_libc.unshare(flags), "unshare")
 
 
+def setns(fd: int, nstype: int) -> None:
+    """``setns(2)``: join the namespace ``fd`` refers to."""
+    _check(_libc.setns(fd, nstype), "setns")
+
+
 def set_parent_death_signal() -> None:
     """Die with SIGKILL when the process that forked us dies, so no run outlives its server."""
     _check(_libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0), "prctl(PDEATHSIG)")

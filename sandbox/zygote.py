@@ -1,6 +1,6 @@
 """The warm fork server: a bare interpreter that forks one isolated child per run.
 
-Started as ``python3 -I -S zygote.py`` with an empty environment and a control socket on fd 3;
+Started as ``python3 -I -S zygote.py FD`` with an empty environment and a control socket on FD;
 standard library only, and no imports of ours (``isolation.py`` and ``wire.py`` are loaded by
 path). It never sees a program, an input or an expected output: the client passes the run's
 pipes as file descriptors and talks to the child directly, so a forked child inherits nothing
@@ -120,6 +120,7 @@ class Server:
             iso.unshare(iso.CLONE_NEWNS)
             iso._mount("none", "/", None, 16384 | (1 << 18), None)
             _expose_interpreter()
+        self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         self.seccomp = iso.Seccomp() if "seccomp" in self.active else None
         self.landlock_abi = iso.landlock_abi() if "landlock" in self.active else 0
 
@@ -143,6 +144,10 @@ class Server:
         if "pid_namespace" in self.active:
             iso.unshare(iso.CLONE_NEWPID)  # the next fork becomes pid 1 of a new namespace
         pid = os.fork()
+        if pid and "pid_namespace" in self.active:
+            # unshare(CLONE_NEWPID) works once; pointing our children back at our own namespace
+            # lets the next run unshare a fresh one.
+            iso.setns(self.own_pid_ns, iso.CLONE_NEWPID)
         if pid == 0:
             try:
                 _child(self, request, fds)
@@ -330,8 +335,8 @@ def _serve_calls(namespace: dict[str, Any], calls: io.BufferedReader) -> None:
 
 
 def main() -> None:
-    """Serve the control socket on fd 3 until the client closes it."""
-    control = socket.socket(fileno=3)
+    """Serve the control socket (its fd number is argv[1]) until the client closes it."""
+    control = socket.socket(fileno=int(sys.argv[1]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the client decides when we stop
     Server(control).serve()
 
