@@ -1,0 +1,113 @@
+"""Assert-style test code (HumanEval's ``check(candidate)``) run by the judge, not the program.
+
+The test code is trusted reference data, so it runs here, in the verifier's process. Every
+name it uses that neither it nor the optional trusted ``prelude`` defines (the entry point
+first of all) becomes a *remote function*: calling it sends the arguments to the program in
+the sandbox and returns the value it sent back, rebuilt from exact plain types. So the
+program never sees a test or an expected value, cannot patch the harness, cannot end the test
+early with ``exit(0)``, and cannot hand the asserts an object whose ``__eq__`` lies.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Callable
+from typing import Any
+
+from verigrade.sandbox import Session
+
+
+# Both derive from BaseException so a test's own ``except Exception`` cannot swallow them.
+class RemoteTimeout(BaseException):
+    """The program did not answer a call in time."""
+
+
+class RemoteFailure(BaseException):
+    """The program died, or answered with something that is not a value."""
+
+
+def _exception_type(reason: str) -> type[BaseException]:
+    """The built-in exception a remote error names, so tests that expect one still work."""
+    name = reason.partition(":")[0].strip()
+    candidate = getattr(builtins, name, None)
+    if isinstance(candidate, type) and issubclass(candidate, Exception):
+        return candidate
+    return RemoteFailure
+
+
+def remote_function(session: Session, name: str, timeout: float) -> Callable[..., Any]:
+    """A local stand-in for the program's function ``name``."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise TypeError("keyword arguments are not sent to the program")
+        status, value = session.call(name, args, timeout)
+        if status == "ok":
+            return value
+        if status == "timeout":
+            raise RemoteTimeout(f"{name}: {value}")
+        if isinstance(value, str) and not value.startswith(("the program", "unreadable")):
+            raise _exception_type(value)(value)
+        raise RemoteFailure(f"{name}: {value}")
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+def _bound_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        for sub in ast.walk(node) if isinstance(node, (ast.If, ast.Try)) else [node]:
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(sub.name)
+            elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in sub.names)
+            elif isinstance(sub, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+                for target in targets:
+                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
+
+
+def program_names(test_code: ast.Module, prelude: ast.Module | None) -> set[str]:
+    """Names the test code reads that must come from the program."""
+    used = {n.id for n in ast.walk(test_code) if isinstance(n, ast.Name)}
+    bound = _bound_names(test_code) | (_bound_names(prelude) if prelude else set())
+    return {n for n in used - bound if not hasattr(builtins, n)}
+
+
+def run_check(
+    session: Session,
+    test_code: str,
+    entry_point: str,
+    prelude: str | None,
+    timeout: float,
+) -> tuple[str, str]:
+    """Run the test code against the program; ``(outcome, reason)``.
+
+    ``outcome`` is ``"passed"``, ``"failed"`` or ``"timeout"``. Raises ``SyntaxError`` or
+    whatever the trusted prelude raises when the reference itself is broken.
+    """
+    test_tree = ast.parse(test_code)
+    prelude_tree = ast.parse(prelude) if prelude else None
+    namespace: dict[str, Any] = {"__name__": "__verigrade_check__", "__builtins__": builtins}
+    if prelude_tree is not None:
+        exec(compile(prelude_tree, "<prelude>", "exec"), namespace)  # noqa: S102 - trusted reference
+    for name in program_names(test_tree, prelude_tree) | {entry_point}:
+        namespace[name] = remote_function(session, name, timeout)
+    candidate = namespace[entry_point]
+    try:
+        exec(compile(test_tree, "<test_code>", "exec"), namespace)  # noqa: S102 - trusted reference
+        check = namespace.get("check")
+        if callable(check) and check is not candidate:
+            check(candidate)
+    except RemoteTimeout as error:
+        return "timeout", str(error)
+    except RemoteFailure as error:
+        return "failed", str(error)[:300]
+    except AssertionError as error:
+        return "failed", f"assertion failed{': ' + str(error)[:200] if str(error) else ''}"
+    except Exception as error:  # noqa: BLE001 - any error in a test is a failed test
+        return "failed", f"{type(error).__name__}: {str(error)[:200]}"
+    return "passed", "all assertions held"
