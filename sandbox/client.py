@@ -349,6 +349,8 @@ class Sandbox:
         require: layers (names from :data:`verigrade.sandbox.isolation.ALL_LAYERS`) without
             which no run may start; :class:`SandboxUnavailable` is raised if one is missing.
         interpreter: absolute path of the Python that runs the fork server and Python programs.
+        disable: layers to leave off on purpose (to measure what each costs); reported as
+            disabled, and warned about like any missing layer.
 
     Example:
         >>> box = Sandbox()
@@ -356,8 +358,14 @@ class Sandbox:
         b'42\\n'
     """
 
-    def __init__(self, require: Iterable[str] = (), interpreter: str | None = None) -> None:
+    def __init__(
+        self,
+        require: Iterable[str] = (),
+        interpreter: str | None = None,
+        disable: Iterable[str] = (),
+    ) -> None:
         self.require = frozenset(require)
+        self.disable = sorted(set(disable))
         self.interpreter = os.path.realpath(interpreter or sys.executable)
         self.layers: dict[str, str] = {}
         self.uid: int | None = None
@@ -375,7 +383,7 @@ class Sandbox:
             self._restart("fork server exited")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         process = subprocess.Popen(
-            [self.interpreter, "-I", "-S", _ZYGOTE, str(theirs.fileno())],
+            [self.interpreter, "-I", "-S", _ZYGOTE, str(theirs.fileno()), json.dumps(self.disable)],
             env={},  # no secrets from the host reach anything the server forks
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

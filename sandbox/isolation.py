@@ -133,19 +133,23 @@ def landlock_abi() -> int:
     return result if result > 0 else 0
 
 
-def apply_landlock(abi: int, readable: list[str], writable: list[str]) -> None:
-    """Restrict this process (and what it starts) to ``readable``/``writable`` path trees.
+class Landlock:
+    """A Landlock ruleset built once (in the fork server) and enforced by each child.
 
-    Everything else on the file system is invisible; TCP bind/connect is denied (ABI >= 4) and
-    signals and abstract Unix sockets stay inside the run (ABI >= 6).
+    Rules name directories by inode and cover everything mounted beneath them, so the fresh
+    tmpfs a child mounts on a writable directory is covered by the rule built beforehand.
+    Everything else on the file system is out of reach; TCP bind/connect is denied
+    (ABI >= 4) and signals and abstract Unix sockets stay inside the run (ABI >= 6).
     """
-    handled_fs = _LL_FS_BY_ABI.get(abi, _LL_FS_LATEST)
-    attr = _LandlockRuleset(handled_fs, 0b11 if abi >= 4 else 0, 0b11 if abi >= 6 else 0)
-    size = 24 if abi >= 6 else 16 if abi >= 4 else 8
-    ruleset = _check(
-        _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), size, 0), "landlock"
-    )
-    try:
+
+    def __init__(self, abi: int, readable: list[str], writable: list[str]) -> None:
+        handled_fs = _LL_FS_BY_ABI.get(abi, _LL_FS_LATEST)
+        attr = _LandlockRuleset(handled_fs, 0b11 if abi >= 4 else 0, 0b11 if abi >= 6 else 0)
+        size = 24 if abi >= 6 else 16 if abi >= 4 else 8
+        self.fd = _check(
+            _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), size, 0), "landlock"
+        )
+        os.set_inheritable(self.fd, False)
         read_rights = _LL_EXECUTE | _LL_READ_FILE | _LL_READ_DIR
         for rights, paths in ((read_rights, readable), (handled_fs, writable)):
             for path in paths:
@@ -159,14 +163,15 @@ def apply_landlock(abi: int, readable: list[str], writable: list[str]) -> None:
                         allowed &= _LL_FILE_ONLY
                     rule = _PathBeneath(allowed, fd)
                     _check(
-                        _libc.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, 1, ctypes.byref(rule), 0),
+                        _libc.syscall(_SYS_LANDLOCK_ADD_RULE, self.fd, 1, ctypes.byref(rule), 0),
                         f"landlock rule {path}",
                     )
                 finally:
                     os.close(fd)
-        _check(_libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock restrict")
-    finally:
-        os.close(ruleset)
+
+    def restrict(self) -> None:
+        """Enforce the ruleset on this process and its descendants (needs no_new_privs)."""
+        _check(_libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, self.fd, 0), "landlock restrict")
 
 
 # --- seccomp --------------------------------------------------------------------------------
@@ -198,6 +203,14 @@ class _ArgCmp(ctypes.Structure):
     ]
 
 
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
+
+
 class Seccomp:
     """A seccomp filter built once (in the fork server) and loaded by each child."""
 
@@ -210,7 +223,7 @@ class Seccomp:
             ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p,
         ]  # fmt: skip
         lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
-        lib.seccomp_load.argtypes = [ctypes.c_void_p]
+        lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
         self._lib = lib
         ctx = lib.seccomp_init(_SCMP_ACT_ALLOW)
         if not ctx:
@@ -228,6 +241,21 @@ class Seccomp:
             [_ArgCmp(0, _SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER)],
         )
 
+        # Compile the filter once; each child then installs the same BPF with one prctl.
+        memfd = os.memfd_create("seccomp-bpf")
+        try:
+            result = lib.seccomp_export_bpf(ctx, memfd)
+            if result < 0:
+                raise OSError(-result, "seccomp_export_bpf")
+            os.lseek(memfd, 0, os.SEEK_SET)
+            program = b""
+            while chunk := os.read(memfd, 65536):
+                program += chunk
+        finally:
+            os.close(memfd)
+        self._filter = ctypes.create_string_buffer(program, len(program))
+        self._program = _SockFprog(len(program) // 8, ctypes.addressof(self._filter))
+
     def _rule(self, action: int, call: str, args: list[_ArgCmp]) -> None:
         number = self._lib.seccomp_syscall_resolve_name(call.encode())
         if number < 0:
@@ -239,9 +267,10 @@ class Seccomp:
 
     def load(self) -> None:
         """Install the filter on the calling thread (needs no_new_privs or CAP_SYS_ADMIN)."""
-        result = self._lib.seccomp_load(self._ctx)
-        if result < 0:
-            raise OSError(-result, "seccomp_load")
+        _check(
+            _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(self._program), 0, 0),
+            "prctl(PR_SET_SECCOMP)",
+        )
 
 
 def no_new_privs() -> None:
@@ -252,13 +281,16 @@ def no_new_privs() -> None:
 # --- the per-run sequence -------------------------------------------------------------------
 
 
-def private_mounts(workdir: str, tmpfs_bytes: int, uid: int) -> None:
-    """Make mounts private and put fresh size-capped tmpfs on ``workdir`` and ``/dev/shm``."""
+def make_mounts_private() -> None:
+    """Stop mount events propagating between this namespace and the host's."""
     _mount("none", "/", None, _MS_REC | _MS_PRIVATE, None)
-    options = f"size={tmpfs_bytes},nr_inodes=4096,mode=0700,uid={uid},gid={uid}"
-    _mount("tmpfs", workdir, "tmpfs", _MS_NOSUID | _MS_NODEV, options)
-    if os.path.isdir("/dev/shm"):
-        _mount("tmpfs", "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV, options)
+
+
+def private_tmpfs(paths: list[str], tmpfs_bytes: int, uid: int, mode: int = 0o700) -> None:
+    """Put a fresh, size-capped tmpfs owned by ``uid`` on each of ``paths``."""
+    options = f"size={tmpfs_bytes},nr_inodes=4096,mode={mode:o},uid={uid},gid={uid}"
+    for path in paths:
+        _mount("tmpfs", path, "tmpfs", _MS_NOSUID | _MS_NODEV, options)
 
 
 def drop_privileges(uid: int) -> None:
@@ -340,7 +372,7 @@ def _probe_landlock() -> None:
     if abi == 0:
         raise OSError("kernel has no Landlock")
     no_new_privs()
-    apply_landlock(abi, readable_paths([]), [])
+    Landlock(abi, readable_paths([]), []).restrict()
 
 
 def _probe_uid() -> None:

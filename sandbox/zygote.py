@@ -17,14 +17,17 @@ Control messages (JSON over a SOCK_SEQPACKET socket):
 from __future__ import annotations
 
 import fcntl
+import gc
 import importlib.util
 import io
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 import types
 from typing import Any
@@ -44,8 +47,10 @@ def _load(name: str) -> types.ModuleType:
 iso: Any = _load("isolation")
 wire: Any = _load("wire")
 
-WORKDIR = "/tmp"
-RUN_ENV = {"PATH": "/usr/bin:/bin", "HOME": WORKDIR, "TMPDIR": WORKDIR, "LANG": "C.UTF-8"}
+#: Each run's working directory: a fresh tmpfs mounted over it in the run's mount namespace.
+#: It sits in a root-owned tmpfs on /tmp so the Landlock rule can name /tmp (Landlock skips
+#: rules on a directory something is mounted over, so the rule must be on the parent).
+WORKDIR = "/tmp/work"
 FD_TO_CHILD = 3
 FD_FROM_CHILD = 4
 SETUP_FAILED = 125
@@ -95,9 +100,11 @@ def _expose_interpreter() -> None:
 class Server:
     """Accepts run requests on the control socket and supervises one child at a time."""
 
-    def __init__(self, control: socket.socket) -> None:
+    def __init__(self, control: socket.socket, disabled: list[str]) -> None:
         self.control = control
         self.layers = iso.probe()
+        for layer in disabled:
+            self.layers[layer] = "disabled by the caller"
         self.active = {name for name, state in self.layers.items() if state == "active"}
         self.uid: int | None = None
         if "uid" in self.active:
@@ -107,22 +114,44 @@ class Server:
                 self.active.discard("uid")
             else:
                 self.uid, self._uid_lock = claimed
+        # Network and hostname namespaces are made once, for this server: its runs follow one
+        # another, each run's processes die with it, and no run can configure interfaces, so
+        # sharing an empty network namespace leaks nothing and saves ~0.7 ms per run.
+        shared = 0
+        if "net_namespace" in self.active:
+            shared |= iso.CLONE_NEWNET
+        if "uts_namespace" in self.active:
+            shared |= iso.CLONE_NEWUTS
+        if "mount_namespace" in self.active:
+            shared |= iso.CLONE_NEWNS
+        if shared:
+            iso.unshare(shared)
+        if "mount_namespace" in self.active:
+            iso.make_mounts_private()
+            if self.uid is not None:
+                _expose_interpreter()
+            iso.private_tmpfs(["/tmp"], 1 << 20, 0, mode=0o755)
+            os.mkdir(WORKDIR, 0o755)
+        # SysV IPC objects outlive their processes, and each run's /tmp must be its own.
         self.namespaces = 0
-        for layer, flag in (
-            ("mount_namespace", iso.CLONE_NEWNS),
-            ("net_namespace", iso.CLONE_NEWNET),
-            ("ipc_namespace", iso.CLONE_NEWIPC),
-            ("uts_namespace", iso.CLONE_NEWUTS),
-        ):
-            if layer in self.active:
-                self.namespaces |= flag
-        if "mount_namespace" in self.active and self.uid is not None:
-            iso.unshare(iso.CLONE_NEWNS)
-            iso._mount("none", "/", None, 16384 | (1 << 18), None)
-            _expose_interpreter()
+        if "ipc_namespace" in self.active:
+            self.namespaces |= iso.CLONE_NEWIPC
+        if "mount_namespace" in self.active:
+            self.namespaces |= iso.CLONE_NEWNS
         self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         self.seccomp = iso.Seccomp() if "seccomp" in self.active else None
         self.landlock_abi = iso.landlock_abi() if "landlock" in self.active else 0
+        self.landlock = None
+        if self.landlock_abi and "mount_namespace" in self.active:
+            # Built once; without a mount namespace each run's directory differs (see run()).
+            self.landlock = self._landlock_for("/tmp")
+        # Private /dev/shm only matters when Landlock does not already forbid writing there.
+        self.tmpfs = [WORKDIR] if self.landlock_abi else [WORKDIR, "/dev/shm"]
+        _warm_up()
+        gc.freeze()  # children's collections then skip everything inherited: fewer page copies
+
+    def _landlock_for(self, writable: str) -> Any:
+        return iso.Landlock(self.landlock_abi, iso.readable_paths([]), [writable, "/dev/null"])
 
     def send(self, message: dict[str, Any]) -> None:
         self.control.send(json.dumps(message).encode())
@@ -141,6 +170,13 @@ class Server:
                     os.close(fd)
 
     def run(self, request: dict[str, Any], fds: list[int]) -> None:
+        workdir = WORKDIR
+        if "mount_namespace" not in self.active:
+            # No private tmpfs: a fresh host directory per run, removed afterwards.
+            workdir = tempfile.mkdtemp(prefix="verigrade-run-")
+            if self.uid is not None:
+                os.chown(workdir, self.uid, self.uid)
+        request["workdir"] = workdir
         if "pid_namespace" in self.active:
             iso.unshare(iso.CLONE_NEWPID)  # the next fork becomes pid 1 of a new namespace
         pid = os.fork()
@@ -156,7 +192,11 @@ class Server:
         for fd in fds:
             os.close(fd)
         self.send({"op": "started"})
-        self.supervise(pid, float(request["limits"]["wall_seconds"]))
+        try:
+            self.supervise(pid, float(request["limits"]["wall_seconds"]))
+        finally:
+            if workdir != WORKDIR:
+                shutil.rmtree(workdir, ignore_errors=True)
 
     def supervise(self, pid: int, wall_seconds: float) -> None:
         pidfd = os.pidfd_open(pid)
@@ -210,6 +250,17 @@ class Server:
         os.waitpid(pid, 0)
 
 
+def _warm_up() -> None:
+    """Touch what every Python run uses, so children inherit it ready instead of loading it."""
+    compile("print(int(input()) * 2)", "main.py", "exec")
+    sink = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    sink.write("warm")
+    sink.flush()
+    wire.encode([1, 2.5, "x", (1,), {1: 2}])
+    wire.decode(wire.encode([1, 2.5, "x", (1,), {1: 2}]))
+    json.loads(json.dumps({"files": [], "program_size": 0}))
+
+
 def _read_exact(stream: io.BufferedReader, size: int) -> bytes:
     data = stream.read(size)
     if len(data) != size:
@@ -230,15 +281,22 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
             os.dup2(fd, target + 100)  # park above the targets so no dup2 clobbers another
         for target in range(5):
             os.dup2(target + 100, target)
-        os.closerange(5, 65536)
+        keep = server.landlock.fd if server.landlock else 65536
+        os.closerange(5, keep)
+        os.closerange(keep + 1, 65536)
         os.setsid()
         iso.set_parent_death_signal()
         limits = request["limits"]
         if server.namespaces:
             iso.unshare(server.namespaces)
         uid = server.uid
-        if "mount_namespace" in server.active and uid is not None:
-            iso.private_mounts(WORKDIR, int(limits["file_bytes"]), uid)
+        workdir = request["workdir"]
+        if "mount_namespace" in server.active:
+            owner = uid if uid is not None else os.getuid()
+            iso.private_tmpfs(server.tmpfs, int(limits["file_bytes"]), owner)
+        landlock = server.landlock
+        if landlock is None and server.landlock_abi:
+            landlock = server._landlock_for(workdir)
         iso.set_rlimits(
             int(limits["cpu_seconds"]) or 1,
             int(limits["memory_bytes"]),
@@ -248,22 +306,24 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
         )
         if uid is not None:
             iso.drop_privileges(uid)
-        os.chdir(WORKDIR)
+        os.chdir(workdir)
         iso.no_new_privs()
-        if server.landlock_abi:
-            iso.apply_landlock(server.landlock_abi, iso.readable_paths([]), [WORKDIR, "/dev/null"])
+        if landlock is not None:
+            landlock.restrict()
+            os.close(landlock.fd)
         if server.seccomp is not None:
             server.seccomp.load()
         stream = io.BufferedReader(io.FileIO(FD_TO_CHILD, "r", closefd=False))
         header = json.loads(stream.readline())
         for name, size, mode in header["files"]:
-            path = os.path.join(WORKDIR, os.path.basename(name))
+            path = os.path.join(workdir, os.path.basename(name))
             with open(path, "wb") as handle:
                 handle.write(_read_exact(stream, size))
             os.chmod(path, mode)
         program = _read_exact(stream, header["program_size"])
+        env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"}
         os.environ.clear()
-        os.environ.update(RUN_ENV)
+        os.environ.update(env)
     except BaseException as error:  # noqa: BLE001 - reported to the client, then exit
         message = f"E{type(error).__name__}: {error}\n".encode()
         try:
@@ -276,14 +336,14 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
         os.close(FD_FROM_CHILD)
         os.close(FD_TO_CHILD)
         try:
-            os.execve(request["argv"][0], request["argv"], RUN_ENV)
+            os.execve(request["argv"][0], request["argv"], env)
         except OSError as error:
             os.write(2, f"exec failed: {error}\n".encode())
         os._exit(SETUP_FAILED)
-    _run_python(program, stream if request.get("session") else None)
+    _run_python(program, stream if request.get("session") else None, workdir)
 
 
-def _run_python(program: bytes, calls: io.BufferedReader | None) -> None:
+def _run_python(program: bytes, calls: io.BufferedReader | None, workdir: str) -> None:
     """Run the program as ``__main__`` in this (already isolated) interpreter, then exit."""
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
@@ -292,7 +352,7 @@ def _run_python(program: bytes, calls: io.BufferedReader | None) -> None:
     )
     sys.argv = ["main.py"]
     main = types.ModuleType("__main__")
-    main.__file__ = os.path.join(WORKDIR, "main.py")
+    main.__file__ = os.path.join(workdir, "main.py")
     sys.modules["__main__"] = main
     code = 0
     try:
@@ -338,7 +398,7 @@ def main() -> None:
     """Serve the control socket (its fd number is argv[1]) until the client closes it."""
     control = socket.socket(fileno=int(sys.argv[1]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the client decides when we stop
-    Server(control).serve()
+    Server(control, json.loads(sys.argv[2]) if len(sys.argv) > 2 else []).serve()
 
 
 if __name__ == "__main__":

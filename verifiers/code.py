@@ -159,7 +159,7 @@ class CodeVerifier(Verifier[CodeOptions]):
             stdin = str(test["input"]).encode()
             limits = self._limits(min(o.test_seconds, left))
             if files:
-                result = box.run(["/tmp/prog"], stdin=stdin, files=files, limits=limits)
+                result = box.run(["./prog"], stdin=stdin, files=files, limits=limits)
             else:
                 result = box.run_python(program, stdin=stdin, limits=limits)
             outcomes.append(self._judge_output(result, str(test["output"])))
