@@ -221,8 +221,8 @@ class _Run:
         cpu = float(exit["cpu"])
         timed_out = bool(exit["timed_out"])
         sig = -code if code < 0 else None
-        if sig in (signal.SIGXCPU, signal.SIGKILL) and cpu >= self.limits.cpu_seconds:
-            timed_out = True  # RLIMIT_CPU fired
+        if sig in (signal.SIGXCPU, signal.SIGKILL) and cpu >= 0.9 * self.limits.cpu_seconds:
+            timed_out = True  # RLIMIT_CPU fired (the kernel checks it once per tick)
         error = self.setup_error
         if error is None and not self.ready and code == _SETUP_FAILED:
             error = "the child failed before the program started"

@@ -303,8 +303,11 @@ def drop_privileges(uid: int) -> None:
 def set_rlimits(
     cpu_seconds: int, memory_bytes: int, processes: int, file_bytes: int, open_files: int
 ) -> None:
-    """Apply the run's resource limits; the hard CPU limit is one second above the soft one."""
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    """Apply the run's resource limits.
+
+    The CPU limit is hard (SIGKILL) at once: a namespace's init ignores SIGXCPU.
+    """
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))

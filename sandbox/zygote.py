@@ -53,6 +53,7 @@ wire: Any = _load("wire")
 WORKDIR = "/tmp/work"
 FD_TO_CHILD = 3
 FD_FROM_CHILD = 4
+FD_STATUS = 5
 SETUP_FAILED = 125
 
 
@@ -151,7 +152,12 @@ class Server:
         gc.freeze()  # children's collections then skip everything inherited: fewer page copies
 
     def _landlock_for(self, writable: str) -> Any:
-        return iso.Landlock(self.landlock_abi, iso.readable_paths([]), [writable, "/dev/null"])
+        landlock = iso.Landlock(self.landlock_abi, iso.readable_paths([]), [writable, "/dev/null"])
+        # Keep the ruleset clear of the low descriptors a child rearranges (0-5, parked at 100+).
+        high = fcntl.fcntl(landlock.fd, fcntl.F_DUPFD_CLOEXEC, 200)
+        os.close(landlock.fd)
+        landlock.fd = high
+        return landlock
 
     def send(self, message: dict[str, Any]) -> None:
         self.control.send(json.dumps(message).encode())
@@ -177,6 +183,8 @@ class Server:
             if self.uid is not None:
                 os.chown(workdir, self.uid, self.uid)
         request["workdir"] = workdir
+        status_r, status_w = os.pipe()
+        fds = [*fds, status_w]
         if "pid_namespace" in self.active:
             iso.unshare(iso.CLONE_NEWPID)  # the next fork becomes pid 1 of a new namespace
         pid = os.fork()
@@ -193,12 +201,13 @@ class Server:
             os.close(fd)
         self.send({"op": "started"})
         try:
-            self.supervise(pid, float(request["limits"]["wall_seconds"]))
+            self.supervise(pid, float(request["limits"]["wall_seconds"]), status_r)
         finally:
+            os.close(status_r)
             if workdir != WORKDIR:
                 shutil.rmtree(workdir, ignore_errors=True)
 
-    def supervise(self, pid: int, wall_seconds: float) -> None:
+    def supervise(self, pid: int, wall_seconds: float, status_r: int) -> None:
         pidfd = os.pidfd_open(pid)
         deadline = time.monotonic() + wall_seconds
         timed_out = False
@@ -223,6 +232,13 @@ class Server:
             os.close(pidfd)
         _, status, usage = os.wait4(pid, 0)
         self.reap_uid()
+        os.set_blocking(status_r, False)
+        try:
+            reported = os.read(status_r, 64)  # the program's own status, from the init shim
+        except BlockingIOError:
+            reported = b""
+        if reported.isdigit():
+            status = int(reported)
         cpu = usage.ru_utime + usage.ru_stime
         self.send({"op": "exited", "status": status, "cpu": cpu, "timed_out": timed_out})
 
@@ -248,6 +264,32 @@ class Server:
                 pass
             os._exit(0)
         os.waitpid(pid, 0)
+
+
+def _init_shim() -> None:
+    """Stay behind as pid 1 of the run's namespace and run the program as pid 2.
+
+    The kernel shields a namespace's init from signals it has no handler for (a program that
+    signals itself would survive) and makes it the reaper of orphans; a program is neither
+    when it is not pid 1. This process reaps, reports the program's wait status on
+    FD_STATUS, and exits the moment the program does, which kills anything left behind.
+    """
+    program = os.fork()
+    if program == 0:
+        return
+    os.closerange(0, FD_STATUS)
+    os.closerange(FD_STATUS + 1, 65536)
+    status = 0
+    while True:
+        try:
+            reaped, reaped_status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        if reaped == program:
+            status = reaped_status
+            break
+    os.write(FD_STATUS, str(status).encode())
+    os._exit(0)
 
 
 def _warm_up() -> None:
@@ -279,10 +321,10 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
     try:
         for target, fd in enumerate(fds):
             os.dup2(fd, target + 100)  # park above the targets so no dup2 clobbers another
-        for target in range(5):
+        for target in range(6):
             os.dup2(target + 100, target)
         keep = server.landlock.fd if server.landlock else 65536
-        os.closerange(5, keep)
+        os.closerange(6, keep)
         os.closerange(keep + 1, 65536)
         os.setsid()
         iso.set_parent_death_signal()
@@ -330,6 +372,11 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
             _write_all(FD_FROM_CHILD, message)
         finally:
             os._exit(SETUP_FAILED)
+    if "pid_namespace" in server.active and request["mode"] == "exec":
+        # Python programs run as pid 1 themselves: the shim's extra fork would cost more than
+        # the whole run, and all they lose is dying from a signal they send to themselves.
+        _init_shim()
+    os.close(FD_STATUS)
     _write_all(FD_FROM_CHILD, b"R")
     if request["mode"] == "exec":
         os.set_inheritable(FD_TO_CHILD, False)
