@@ -285,13 +285,34 @@ class Session:
         unsendable value, or the program died), or ``("timeout", reason)``; never raises for
         anything the program does.
         """
+        return self.call_many(name, [args], timeout)[0]
+
+    def call_many(
+        self, name: str, calls: list[Iterable[Any]], timeout: float
+    ) -> list[tuple[str, Any]]:
+        """Send several calls at once and collect the answers in order (one round trip).
+
+        Each answer gets ``timeout`` from the one before. The list stops early, with a
+        ``timeout`` or ``error`` entry last, when the program hangs or dies.
+        """
         run = self._run
         if not self.alive:
-            return "error", "the program is no longer running"
-        self.calls += 1
-        request = json.dumps([name, wire.encode(list(args))]).encode() + b"\n"
+            return [("error", "the program is no longer running")]
+        self.calls += len(calls)
+        requests = b"".join(
+            json.dumps([name, wire.encode(list(args))]).encode() + b"\n" for args in calls
+        )
         assert run.to_child is not None
-        run.pending.setdefault(run.to_child, bytearray()).extend(request)
+        run.pending.setdefault(run.to_child, bytearray()).extend(requests)
+        results: list[tuple[str, Any]] = []
+        for _ in calls:
+            results.append(self._answer(timeout))
+            if results[-1][0] != "ok" and not self.alive:
+                break
+        return results
+
+    def _answer(self, timeout: float) -> tuple[str, Any]:
+        run = self._run
         deadline = min(time.monotonic() + timeout, run.started + run.limits.wall_seconds)
 
         def answered() -> bool:
@@ -301,6 +322,7 @@ class Session:
             run.kill()
             return "timeout", f"no answer within {timeout:.2f}s"
         if not answered():
+            run.kill()  # already gone; marks the session dead
             return "error", "the program exited before answering" + self._exit_note()
         end = run.replies.data.index(b"\n", run.consumed)
         line = bytes(run.replies.data[run.consumed : end]).decode("utf-8", "replace")
