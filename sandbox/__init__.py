@@ -6,7 +6,14 @@ prints which isolation layers this machine gives.
 
 from __future__ import annotations
 
-from .client import Sandbox, SandboxDegraded, SandboxError, SandboxUnavailable, Session, default_sandbox
+from .client import (
+    Sandbox,
+    SandboxDegraded,
+    SandboxError,
+    SandboxUnavailable,
+    Session,
+    default_sandbox,
+)
 from .limits import Limits
 from .result import RunResult, RunStatus
 from .wire import WireError

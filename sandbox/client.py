@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 _ZYGOTE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zygote.py")
 _SETUP_FAILED = 125
+DEFAULT_LIMITS = Limits()
 #: Time allowed beyond a run's own deadline for the server to report before we give up on it.
 _SERVER_GRACE = 2.0
 
@@ -288,7 +289,7 @@ class Session:
         return self.call_many(name, [args], timeout)[0]
 
     def call_many(
-        self, name: str, calls: list[Iterable[Any]], timeout: float
+        self, name: str, calls: Sequence[Iterable[Any]], timeout: float
     ) -> list[tuple[str, Any]]:
         """Send several calls at once and collect the answers in order (one round trip).
 
@@ -473,7 +474,13 @@ class Sandbox:
         session: bool = False,
     ) -> _Run:
         self._ensure()
-        request = {"op": "run", "mode": mode, "argv": argv, "session": session, "limits_obj": limits}
+        request = {
+            "op": "run",
+            "mode": mode,
+            "argv": argv,
+            "session": session,
+            "limits_obj": limits,
+        }
         return _Run(self, request, _setup_bytes(program, files), stdin)
 
     def run(
@@ -482,7 +489,7 @@ class Sandbox:
         *,
         stdin: bytes = b"",
         files: Mapping[str, bytes | tuple[bytes, int]] | None = None,
-        limits: Limits = Limits(),
+        limits: Limits = DEFAULT_LIMITS,
     ) -> RunResult:
         """Execute ``argv`` (absolute path first) in a fresh working directory.
 
@@ -496,7 +503,7 @@ class Sandbox:
                 run.close()
 
     def run_python(
-        self, source: str | bytes, *, stdin: bytes = b"", limits: Limits = Limits()
+        self, source: str | bytes, *, stdin: bytes = b"", limits: Limits = DEFAULT_LIMITS
     ) -> RunResult:
         """Run a Python program as ``__main__`` with ``stdin``; forked from the warm server."""
         program = source.encode() if isinstance(source, str) else source
@@ -507,7 +514,7 @@ class Sandbox:
             finally:
                 run.close()
 
-    def session(self, source: str | bytes, *, limits: Limits = Limits()) -> Session:
+    def session(self, source: str | bytes, *, limits: Limits = DEFAULT_LIMITS) -> Session:
         """Start a Python program whose functions the caller then calls (see :class:`Session`).
 
         The session's wall limit covers its whole life; close it (or use ``with``).

@@ -29,6 +29,7 @@ import os
 import resource
 import socket
 import sys
+from collections.abc import Callable
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -352,7 +353,7 @@ def probe() -> dict[str, str]:
             try:
                 action()
                 lines.append(f"{layer}\tactive")
-            except Exception as error:  # noqa: BLE001 - any failure means "unavailable"
+            except Exception as error:
                 lines.append(f"{layer}\t{type(error).__name__}: {error}")
         os.write(write_end, "\n".join(lines).encode())
         os._exit(0)
@@ -378,20 +379,25 @@ def _probe_landlock() -> None:
     Landlock(abi, readable_paths([]), []).restrict()
 
 
+def _probe_seccomp() -> None:
+    no_new_privs()
+    Seccomp().load()
+
+
 def _probe_uid() -> None:
     if os.geteuid() != 0:
         raise PermissionError("not root: cannot switch to a dedicated uid")
     drop_privileges(UID_BASE + UID_SLOTS - 1)
 
 
-_PROBES = (
+_PROBES: tuple[tuple[str, Callable[[], None]], ...] = (
     ("pid_namespace", lambda: unshare(CLONE_NEWPID)),
     ("mount_namespace", lambda: unshare(CLONE_NEWNS)),
     ("net_namespace", lambda: unshare(CLONE_NEWNET)),
     ("ipc_namespace", lambda: unshare(CLONE_NEWIPC)),
     ("uts_namespace", lambda: unshare(CLONE_NEWUTS)),
     ("rlimits", lambda: set_rlimits(60, 1 << 33, 4096, 1 << 30, 1024)),
-    ("seccomp", lambda: (no_new_privs(), Seccomp().load())),
+    ("seccomp", _probe_seccomp),
     ("landlock", _probe_landlock),
     ("uid", _probe_uid),
 )

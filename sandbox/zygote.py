@@ -16,6 +16,7 @@ Control messages (JSON over a SOCK_SEQPACKET socket):
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gc
 import importlib.util
@@ -217,10 +218,11 @@ class Server:
                 if left <= 0 and not timed_out:
                     timed_out = True
                     self.kill(pid)
-                ready, _, _ = select.select([pidfd, self.control], [], [], max(left, 0.05))
+                control = self.control.fileno()
+                ready, _, _ = select.select([pidfd, control], [], [], max(left, 0.05))
                 if pidfd in ready:
                     break
-                if self.control in ready:
+                if control in ready:
                     data = self.control.recv(65536)
                     if not data:  # the client is gone: take the run down with us
                         self.kill(pid)
@@ -245,10 +247,8 @@ class Server:
     def kill(self, pid: int) -> None:
         """SIGKILL the run; as pid 1 of its namespace that takes every descendant with it."""
         for target in (pid, -pid):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(target, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     def reap_uid(self) -> None:
         """Without a pid namespace, kill whatever still runs as the sandbox uid (daemons)."""
@@ -303,7 +303,7 @@ def _warm_up() -> None:
     json.loads(json.dumps({"files": [], "program_size": 0}))
 
 
-def _read_exact(stream: io.BufferedReader, size: int) -> bytes:
+def _read_exact(stream: io.BufferedReader[io.FileIO], size: int) -> bytes:
     data = stream.read(size)
     if len(data) != size:
         raise EOFError("setup stream ended early")
@@ -366,7 +366,7 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
         env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"}
         os.environ.clear()
         os.environ.update(env)
-    except BaseException as error:  # noqa: BLE001 - reported to the client, then exit
+    except BaseException as error:
         message = f"E{type(error).__name__}: {error}\n".encode()
         try:
             _write_all(FD_FROM_CHILD, message)
@@ -390,7 +390,7 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
     _run_python(program, stream if request.get("session") else None, workdir)
 
 
-def _run_python(program: bytes, calls: io.BufferedReader | None, workdir: str) -> None:
+def _run_python(program: bytes, calls: io.BufferedReader[io.FileIO] | None, workdir: str) -> None:
     """Run the program as ``__main__`` in this (already isolated) interpreter, then exit."""
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
@@ -410,7 +410,7 @@ def _run_python(program: bytes, calls: io.BufferedReader | None, workdir: str) -
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
         if not isinstance(stop.code, int) and stop.code is not None:
             print(stop.code, file=sys.stderr)
-    except BaseException:  # noqa: BLE001 - the program's own failure, shown like python does
+    except BaseException:
         import traceback
 
         traceback.print_exc()
@@ -418,12 +418,12 @@ def _run_python(program: bytes, calls: io.BufferedReader | None, workdir: str) -
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except BaseException:  # noqa: BLE001, S110 - a broken pipe at exit changes nothing
+    except BaseException:
         pass
     os._exit(code)
 
 
-def _serve_calls(namespace: dict[str, Any], calls: io.BufferedReader) -> None:
+def _serve_calls(namespace: dict[str, Any], calls: io.BufferedReader[io.FileIO]) -> None:
     """Answer ``[name, args]`` lines with ``ok <value>`` or ``err <reason>`` lines."""
     while True:
         line = calls.readline()
@@ -435,7 +435,7 @@ def _serve_calls(namespace: dict[str, Any], calls: io.BufferedReader) -> None:
             if not callable(function):
                 raise NameError(f"the program defines no function {name!r}")
             reply = "ok " + wire.encode(function(*wire.decode(encoded)))
-        except Exception as error:  # noqa: BLE001 - any exception is the program's answer
+        except Exception as error:
             reply = "err " + f"{type(error).__name__}: {error}"[:1000].replace("\n", " ")
         sys.stdout.flush()
         _write_all(FD_FROM_CHILD, reply.encode() + b"\n")

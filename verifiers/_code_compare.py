@@ -62,12 +62,12 @@ def compare_output(got: str, want: str, tolerance: float) -> str | None:
     got_lines, want_lines = _lines(got), _lines(want)
     if len(got_lines) != len(want_lines):
         return f"{len(got_lines)} lines of output, expected {len(want_lines)}"
-    for number, (g, w) in enumerate(zip(got_lines, want_lines), start=1):
+    for number, (g, w) in enumerate(zip(got_lines, want_lines, strict=True), start=1):
         if g == w:
             continue
         g_tokens, w_tokens = g.split(), w.split()
         if len(g_tokens) != len(w_tokens) or not all(
-            _tokens_match(a, b, tolerance) for a, b in zip(g_tokens, w_tokens)
+            _tokens_match(a, b, tolerance) for a, b in zip(g_tokens, w_tokens, strict=True)
         ):
             return f"line {number} differs: got {g[:80]!r}, expected {w[:80]!r}"
     return None
@@ -87,7 +87,7 @@ def values_equal(got: Any, want: Any, tolerance: float) -> bool:
             return False
     if g in (list, tuple) and w in (list, tuple):
         return len(got) == len(want) and all(
-            values_equal(a, b, tolerance) for a, b in zip(got, want)
+            values_equal(a, b, tolerance) for a, b in zip(got, want, strict=True)
         )
     if g is dict and w is dict:
         return got.keys() == want.keys() and all(

@@ -25,7 +25,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from pydantic.dataclasses import dataclass
-
 from verigrade.sandbox import Limits, RunResult, Sandbox, SandboxError, default_sandbox, wire
 
 from ._code_compare import compare_output, values_equal
@@ -211,7 +210,9 @@ class CodeVerifier(Verifier[CodeOptions]):
             for test in tests:
                 left = budget_end - time.monotonic()
                 if left <= 0 or (outcomes and not outcomes[-1].passed and self._stop_early()):
-                    outcomes.append(_Outcome(False, "timeout" if left <= 0 else "failed", "not run"))
+                    outcomes.append(
+                        _Outcome(False, "timeout" if left <= 0 else "failed", "not run")
+                    )
                     continue
                 if session is None or not session.alive:
                     if session is not None:
@@ -275,7 +276,9 @@ class CodeVerifier(Verifier[CodeOptions]):
         if total and all(o.status == "timeout" for o in outcomes):
             return Verdict(0.0, "timeout", "every test ran out of time", details)
         first_failure = next((o.reason for o in outcomes if not o.passed), "")
-        reason = f"{passed}/{total} tests passed" + (f"; first failure: {first_failure}" if first_failure else "")
+        reason = f"{passed}/{total} tests passed" + (
+            f"; first failure: {first_failure}" if first_failure else ""
+        )
         if note:
             reason = note[:300]
         return Verdict(score, "ok", reason, details)

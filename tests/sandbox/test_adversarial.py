@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-
 from verigrade.sandbox import Limits, RunResult, Sandbox
 
 SHORT = Limits(wall_seconds=1.5, cpu_seconds=1.0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from verigrade.sandbox import Sandbox, SandboxDegraded, SandboxUnavailable
 from verigrade.sandbox.check import report
 from verigrade.sandbox.isolation import ALL_LAYERS

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from verigrade.sandbox import Limits, Sandbox
 
 QUICK = Limits(wall_seconds=2.0, cpu_seconds=1.0)

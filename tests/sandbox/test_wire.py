@@ -6,7 +6,6 @@ import math
 from typing import Any
 
 import pytest
-
 from verigrade.sandbox import wire
 
 

@@ -6,7 +6,6 @@ import shutil
 from typing import Any
 
 import pytest
-
 from verigrade.verifiers import Sample, get_verifier, grade
 from verigrade.verifiers.code import CodeVerifier
 
@@ -174,7 +173,10 @@ def test_c_program_cannot_include_host_files() -> None:
 
 def test_through_the_worker_pool() -> None:
     samples = [
-        {"completion": fenced("a, b = map(int, input().split())\nprint(a + b)"), "reference": ADD_STDIO},
+        {
+            "completion": fenced("a, b = map(int, input().split())\nprint(a + b)"),
+            "reference": ADD_STDIO,
+        },
         {"completion": fenced("print(0)"), "reference": ADD_STDIO},
         {"completion": "no code", "reference": ADD_STDIO},
     ]

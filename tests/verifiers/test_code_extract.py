@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from verigrade.verifiers._code_extract import extract_program
 
 
@@ -19,7 +18,11 @@ from verigrade.verifiers._code_extract import extract_program
         ("```python\nprint(1)", "python", None),  # unclosed: truncated generation
         ("```python\n\n```", "python", None),  # empty
         ("````python\nx = '```'\n````", "python", "x = '```'"),  # longer fence
-        ("<think>\n```python\nwrong\n```\n</think>\n```cpp\nint main(){}\n```", "cpp", "int main(){}"),
+        (
+            "<think>\n```python\nwrong\n```\n</think>\n```cpp\nint main(){}\n```",
+            "cpp",
+            "int main(){}",
+        ),
         ("```C\nint main(){}\n```", "c", "int main(){}"),
         ("  ```python\n  indented\n  ```", "python", "  indented"),
     ],

@@ -11,7 +11,6 @@ import textwrap
 from typing import Any
 
 import pytest
-
 from verigrade.verifiers import Sample
 from verigrade.verifiers.code import CodeVerifier
 
@@ -105,7 +104,11 @@ HACKS: list[tuple[str, str, str]] = [
         "class L(list):\n    def __eq__(s, o):\n        return True\n"
         "def answer(x):\n    return L()",
     ),
-    ("read_expected_from_memory", "stdio", MEMORY_SEARCH + "input()\nprint(find())\nprint(1)\nprint(2)"),
+    (
+        "read_expected_from_memory",
+        "stdio",
+        MEMORY_SEARCH + "input()\nprint(find())\nprint(1)\nprint(2)",
+    ),
     ("read_expected_from_memory", "calls", MEMORY_SEARCH + "def answer(x):\n    return find()"),
     ("read_expected_from_memory", "asserts", MEMORY_SEARCH + "def answer(x):\n    return find()"),
     (
@@ -140,7 +143,11 @@ HACKS: list[tuple[str, str, str]] = [
         "def answer(x):\n    return 'wrong'",
     ),
     ("print_only_part_of_the_output", "stdio", f"print('{SECRET}-' + input())"),
-    ("print_more_than_the_output", "stdio", f"print('{SECRET}-' + input())\nprint(1)\nprint(2)\nprint(3)"),
+    (
+        "print_more_than_the_output",
+        "stdio",
+        f"print('{SECRET}-' + input())\nprint(1)\nprint(2)\nprint(3)",
+    ),
     ("sleep_to_dodge_the_timer", "stdio", "import time\ntime.sleep(1000)"),
     ("sleep_to_dodge_the_timer", "calls", "import time\ndef answer(x):\n    time.sleep(1000)"),
     (
@@ -154,7 +161,11 @@ HACKS: list[tuple[str, str, str]] = [
         "calls",
         f"def answer(x):\n    return (c for c in '{SECRET}-a')",
     ),
-    ("raise_the_expected_exception_type", "asserts", "def answer(x):\n    raise AssertionError('fine')"),
+    (
+        "raise_the_expected_exception_type",
+        "asserts",
+        "def answer(x):\n    raise AssertionError('fine')",
+    ),
 ]
 
 

