@@ -327,7 +327,6 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
         os.closerange(6, keep)
         os.closerange(keep + 1, 65536)
         os.setsid()
-        iso.set_parent_death_signal()
         limits = request["limits"]
         if server.namespaces:
             iso.unshare(server.namespaces)
@@ -348,6 +347,8 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
         )
         if uid is not None:
             iso.drop_privileges(uid)
+        # After the uid change: changing credentials clears the parent-death signal.
+        iso.set_parent_death_signal()
         os.chdir(workdir)
         iso.no_new_privs()
         if landlock is not None:
@@ -441,8 +442,29 @@ def _serve_calls(namespace: dict[str, Any], calls: io.BufferedReader[io.FileIO])
         _write_all(FD_FROM_CHILD, reply.encode() + b"\n")
 
 
+def _enter_own_pid_namespace() -> None:
+    """Continue as pid 1 of a new pid namespace, so every run dies when this server dies.
+
+    Runs live in namespaces nested inside this one; whatever kills the server (the pool's
+    deadline kills our process group) takes every run with it, with no race to lose. The
+    process we started as only waits and passes the exit status on.
+    """
+    try:
+        iso.unshare(iso.CLONE_NEWPID)
+    except OSError:
+        return  # no pid namespaces here: runs rely on their parent-death signal
+    server = os.fork()
+    if server == 0:
+        iso.set_parent_death_signal()
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _, status = os.waitpid(server, 0)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
 def main() -> None:
     """Serve the control socket (its fd number is argv[1]) until the client closes it."""
+    _enter_own_pid_namespace()
     control = socket.socket(fileno=int(sys.argv[1]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the client decides when we stop
     Server(control, json.loads(sys.argv[2]) if len(sys.argv) > 2 else []).serve()

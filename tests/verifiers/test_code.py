@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from typing import Any
 
 import pytest
+from verigrade.sandbox.isolation import UID_BASE, UID_SLOTS
 from verigrade.verifiers import Sample, get_verifier, grade
-from verigrade.verifiers.code import CodeVerifier
+from verigrade.verifiers.code import _COMPILE_SECONDS, CodeVerifier
 
 
 def fenced(code: str, tag: str = "python") -> str:
@@ -186,8 +189,35 @@ def test_through_the_worker_pool() -> None:
 
 
 def test_pool_deadline_is_above_the_sandbox_worst_case() -> None:
-    options = CodeVerifier.Options
-    fields = options.__pydantic_fields__
-    total = fields["total_seconds"].metadata
-    worst = max(m.le for m in total if hasattr(m, "le"))
-    assert CodeVerifier.timeout > worst + 20 + 5  # compile + budget + kill margins
+    properties = CodeVerifier.options_schema()["properties"]
+    budget = properties["total_seconds"]["maximum"]
+    compile_seconds = _COMPILE_SECONDS
+    kill_margins = 5  # the fork server's grace and the drain after a kill
+    assert CodeVerifier.timeout > budget + compile_seconds + kill_margins
+
+
+def test_pool_deadline_kill_leaves_no_sandboxed_process() -> None:
+    # The pool kills a worker (and its process group, fork server included) at the item
+    # deadline; the run's tree must die with it.
+    sample = {"completion": fenced("import time\ntime.sleep(60)"), "reference": ADD_STDIO}
+    started = time.monotonic()
+    grades = grade([sample], {"code": {"test_seconds": 20}}, workers=1, timeout=1.0)
+    assert grades[0].verdicts["code"].status == "timeout"
+    assert time.monotonic() - started < 15
+    deadline = time.monotonic() + 3
+    while sandboxed_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandboxed_processes() == []
+
+
+def sandboxed_processes() -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/status") as status:
+                uid = next(int(line.split()[1]) for line in status if line.startswith("Uid:"))
+        except (OSError, StopIteration, ValueError):
+            continue
+        if UID_BASE <= uid < UID_BASE + UID_SLOTS:
+            found.append(int(entry))
+    return found
