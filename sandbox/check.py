@@ -33,8 +33,15 @@ def report() -> dict[str, Any]:
         layers = box.active_layers()
         trial = box.run_python("print(6 * 7)", limits=Limits(wall_seconds=5))
         ok = trial.status == "ok" and trial.stdout == b"42\n"
+        if layers.get("pid_namespace") == "active":
+            cleanup = "pid namespace (everything a run starts dies with it)"
+        elif layers.get("uid") == "active":
+            cleanup = "sandbox uid (every process of the uid is killed after a run)"
+        else:
+            cleanup = "process group only: a daemon that calls setsid() can outlive its run"
         return {
             "layers": {name: layers.get(name, "unknown") for name in ALL_LAYERS},
+            "cleanup": cleanup,
             "uid": box.uid,
             "interpreter": box.interpreter,
             "trial_run": "ok" if ok else trial.reason,
@@ -61,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{mark:8}{name:17}{state}")
     print(f"sandbox uid: {facts['uid']}   interpreter: {facts['interpreter']}")
     print(f"trial run: {facts['trial_run']}")
+    print(f"process cleanup: {facts['cleanup']}")
     for name, path in facts["compilers"].items():
         print(f"{name}: {path or 'not installed (C/C++ programs cannot be graded)'}")
     if not healthy:

@@ -251,19 +251,41 @@ class Server:
                 os.kill(target, signal.SIGKILL)
 
     def reap_uid(self) -> None:
-        """Without a pid namespace, kill whatever still runs as the sandbox uid (daemons)."""
+        """Without a pid namespace, kill whatever still runs as the sandbox uid (daemons).
+
+        A helper with the sandbox uid sends SIGKILL to every process it may signal; killed
+        daemons become our zombies (we are their namespace's init) and are reaped here, until
+        the helper finds nothing left.
+        """
         if "pid_namespace" in self.active or self.uid is None:
             return
-        pid = os.fork()
+        for _ in range(100):
+            helper = os.fork()
+            if helper == 0:
+                try:
+                    os.setresuid(self.uid, self.uid, self.uid)
+                    os.kill(-1, signal.SIGKILL)  # every process of this uid but the helper
+                except ProcessLookupError:
+                    os._exit(0)  # nothing left
+                except OSError:
+                    os._exit(2)
+                os._exit(1)
+            _, status = os.waitpid(helper, 0)
+            time.sleep(0.001)  # let the killed ones exit before reaping them
+            _reap_zombies()
+            if os.waitstatus_to_exitcode(status) != 1:
+                return
+
+
+def _reap_zombies() -> None:
+    """Collect exited children that are not runs (orphans re-parented to us as init)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
         if pid == 0:
-            try:
-                os.setresuid(self.uid, self.uid, self.uid)
-                for _ in range(100):
-                    os.kill(-1, signal.SIGKILL)  # every process of this uid but us
-            except OSError:
-                pass
-            os._exit(0)
-        os.waitpid(pid, 0)
+            return
 
 
 def _init_shim() -> None:
