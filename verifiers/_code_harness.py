@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from types import CodeType
 from typing import Any
 
 from verigrade.sandbox import Session, wire
@@ -121,6 +124,34 @@ def program_names(test_code: ast.Module, prelude: ast.Module | None) -> set[str]
     return {n for n in used - bound if not hasattr(builtins, n)}
 
 
+class BrokenReference(ValueError):
+    """The trusted test code or prelude does not parse or fails on its own."""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    test: CodeType
+    prelude: CodeType | None
+    program_names: frozenset[str]
+    literal_calls: tuple[list[Any], ...]
+
+
+@functools.lru_cache(maxsize=512)
+def _prepare(test_code: str, entry_point: str, prelude: str | None) -> _Prepared:
+    # An RL step grades many completions of one prompt: parse and compile its tests once.
+    try:
+        test_tree = ast.parse(test_code)
+        prelude_tree = ast.parse(prelude) if prelude else None
+    except SyntaxError as error:
+        raise BrokenReference(f"does not parse: {error}") from None
+    return _Prepared(
+        test=compile(test_tree, "<test_code>", "exec"),
+        prelude=compile(prelude_tree, "<prelude>", "exec") if prelude_tree else None,
+        program_names=frozenset(program_names(test_tree, prelude_tree) | {entry_point}),
+        literal_calls=tuple(literal_calls(test_tree, {"candidate", entry_point})),
+    )
+
+
 def run_check(
     session: Session,
     test_code: str,
@@ -130,22 +161,26 @@ def run_check(
 ) -> tuple[str, str]:
     """Run the test code against the program; ``(outcome, reason)``.
 
-    ``outcome`` is ``"passed"``, ``"failed"`` or ``"timeout"``. Raises ``SyntaxError`` or
-    whatever the trusted prelude raises when the reference itself is broken.
+    ``outcome`` is ``"passed"``, ``"failed"`` or ``"timeout"``.
+
+    Raises:
+        BrokenReference: the test code or prelude does not parse, or the prelude fails.
     """
-    test_tree = ast.parse(test_code)
-    prelude_tree = ast.parse(prelude) if prelude else None
+    prepared = _prepare(test_code, entry_point, prelude)
     namespace: dict[str, Any] = {"__name__": "__verigrade_check__", "__builtins__": builtins}
-    if prelude_tree is not None:
-        exec(compile(prelude_tree, "<prelude>", "exec"), namespace)
-    calls = literal_calls(test_tree, {"candidate", entry_point})
+    if prepared.prelude is not None:
+        try:
+            exec(prepared.prelude, namespace)
+        except Exception as error:
+            raise BrokenReference(f"the prelude fails: {type(error).__name__}: {error}") from None
+    calls = list(prepared.literal_calls)
     prefetched = _prefetch(session, entry_point, calls, timeout) if calls else None
-    for name in program_names(test_tree, prelude_tree) | {entry_point}:
+    for name in prepared.program_names:
         namespace[name] = remote_function(session, name, timeout)
     namespace[entry_point] = remote_function(session, entry_point, timeout, prefetched)
     candidate = namespace[entry_point]
     try:
-        exec(compile(test_tree, "<test_code>", "exec"), namespace)
+        exec(prepared.test, namespace)
         check = namespace.get("check")
         if callable(check) and check is not candidate:
             check(candidate)

@@ -29,7 +29,7 @@ from verigrade.sandbox import Limits, RunResult, Sandbox, SandboxError, default_
 
 from ._code_compare import compare_output, values_equal
 from ._code_extract import extract_program
-from ._code_harness import run_check
+from ._code_harness import BrokenReference, run_check
 from .base import Verifier
 from .model import Sample, Verdict
 
@@ -251,8 +251,8 @@ class CodeVerifier(Verifier[CodeOptions]):
                     reference.get("prelude"),
                     o.test_seconds,
                 )
-            except SyntaxError as error:
-                raise _BadReference(f"test code does not parse: {error}") from None
+            except BrokenReference as error:
+                raise _BadReference(f"test code or prelude: {error}") from None
         finally:
             session.close()
         return _Outcome(outcome == "passed", outcome, reason)

@@ -6,7 +6,6 @@ import textwrap
 import time
 
 import pytest
-
 from verigrade.sandbox import Limits, Sandbox, SandboxDegraded
 
 from .conftest import processes_of

@@ -131,6 +131,7 @@ def test_syntax_error_is_a_failed_test_not_an_error() -> None:
         {"fn_name": "f", "tests": [{"args": [1]}]},
         {"test_code": "def check(c): pass"},
         {"test_code": "def check(c):\n  assert (", "entry_point": "f"},
+        {"test_code": "def check(c): pass", "entry_point": "f", "prelude": "1/0"},
     ],
 )
 def test_malformed_reference_is_invalid_input(reference: Any) -> None:
