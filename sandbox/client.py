@@ -94,6 +94,7 @@ class _Run:
         self.setup_error: str | None = None
         self.ready = False
         self.consumed = 0  # bytes of ``replies`` already handed out
+        self.closed = False
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -207,6 +208,10 @@ class _Run:
             self.to_child = None
 
     def close(self) -> None:
+        """Close our ends of the pipes (once: a number closed twice may be someone else's)."""
+        if self.closed:
+            return
+        self.closed = True
         self.close_to_child()
         if self.stdin_w is not None:
             os.close(self.stdin_w)
@@ -396,6 +401,7 @@ class Sandbox:
         self._control: socket.socket
         self._owner = -1
         self._lock = threading.Lock()
+        self._current: _Run | None = None
 
     # -- the fork server -------------------------------------------------------------------
 
@@ -445,6 +451,7 @@ class Sandbox:
 
     def close(self) -> None:
         """Stop the fork server (it kills any run still going)."""
+        self._current = None
         process, self._process = self._process, None
         if process is None or self._owner != os.getpid():
             return
@@ -474,6 +481,7 @@ class Sandbox:
         session: bool = False,
     ) -> _Run:
         self._ensure()
+        self._finish_abandoned()
         request = {
             "op": "run",
             "mode": mode,
@@ -481,7 +489,28 @@ class Sandbox:
             "session": session,
             "limits_obj": limits,
         }
-        return _Run(self, request, _setup_bytes(program, files), stdin)
+        try:
+            run = _Run(self, request, _setup_bytes(program, files), stdin)
+        except OSError as error:  # the server went away between runs
+            self._restart(f"cannot reach the fork server: {error}")
+            raise SandboxError(f"cannot reach the fork server: {error}") from error
+        self._current = run
+        return run
+
+    def _finish_abandoned(self) -> None:
+        """Kill and reap a run nobody finished (an unclosed session), so the next one can start.
+
+        The server supervises one run at a time; a run left open would swallow the next request.
+        """
+        run, self._current = self._current, None
+        if run is None or run.exit is not None:
+            return
+        logger.warning("killing a sandboxed run that was never closed")
+        run.kill()
+        try:
+            run.wait_exit()
+        finally:
+            run.close()
 
     def run(
         self,

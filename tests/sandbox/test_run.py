@@ -107,3 +107,21 @@ def test_environment_is_clean(box: Sandbox) -> None:
     result = box.run(["/usr/bin/env"])
     names = sorted(line.split(b"=")[0] for line in result.stdout.splitlines())
     assert names == [b"HOME", b"LANG", b"PATH", b"TMPDIR"]
+
+
+def test_an_abandoned_session_does_not_block_the_next_run(box: Sandbox) -> None:
+    session = box.session(
+        "import time\ndef f():\n    time.sleep(60)", limits=Limits(wall_seconds=30)
+    )
+    session.start()
+    # never closed: the next run must still work, and the abandoned program must be gone
+    assert box.run_python("print(2)").stdout == b"2\n"
+    assert not session.alive
+    assert session.close().status in ("crashed", "timeout")
+
+
+def test_a_dead_fork_server_is_replaced(box: Sandbox) -> None:
+    assert box._process is not None
+    box._process.kill()
+    box._process.wait()
+    assert box.run_python("print(3)").stdout == b"3\n"
