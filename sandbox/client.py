@@ -8,6 +8,7 @@ this process.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -561,4 +562,5 @@ def default_sandbox() -> Sandbox:
     global _default
     if _default is None or _default._owner not in (-1, os.getpid()):
         _default = Sandbox()
+        atexit.register(_default.close)  # reap the server (and with it every run) on exit
     return _default

@@ -433,10 +433,12 @@ def _run_python(program: bytes, calls: io.BufferedReader[io.FileIO] | None, work
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
         if not isinstance(stop.code, int) and stop.code is not None:
             print(stop.code, file=sys.stderr)
-    except BaseException:
+    except BaseException as error:  # the program's failure, shown as python would show it
         import traceback
 
-        traceback.print_exc()
+        # Drop this function's frame: the traceback starts in the program, as with python.
+        tb = error.__traceback__.tb_next if error.__traceback__ else None
+        traceback.print_exception(type(error), error, tb)
         code = 1
     try:
         sys.stdout.flush()
