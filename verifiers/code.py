@@ -101,15 +101,15 @@ class CodeVerifier(Verifier[CodeOptions]):
 
     def verify(self, sample: Sample) -> Verdict:
         o = self.options
+        try:  # the caller's mistake is reported whatever the model wrote
+            style = _style(sample.reference, o.language)
+        except _BadReference as error:
+            return Verdict.failed("invalid_input", f"malformed reference: {error}")
         program = extract_program(
             sample.completion_text, o.language, which=o.block, accept_untagged=o.accept_untagged
         )
         if program is None:
             return Verdict.failed("no_answer", f"no fenced {o.language} block in the completion")
-        try:
-            style = _style(sample.reference, o.language)
-        except _BadReference as error:
-            return Verdict.failed("invalid_input", f"malformed reference: {error}")
         box = default_sandbox()
         try:
             outcomes, note = self._run(box, style, program, sample.reference)
