@@ -222,3 +222,27 @@ def sandboxed_processes() -> list[int]:
         if UID_BASE <= uid < UID_BASE + UID_SLOTS:
             found.append(int(entry))
     return found
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("infinite_loop", "int main(){for(;;);}"),
+        ("fork_bomb", "#include <unistd.h>\nint main(){for(;;)fork();}"),
+        ("sleep_and_ignore_signals", "#include <signal.h>\n#include <unistd.h>\n"
+         "int main(){for(int s=1;s<32;s++)signal(s,SIG_IGN);for(;;)pause();}"),
+        ("daemon_keeping_stdout", "#include <stdio.h>\n#include <unistd.h>\n"
+         "int main(){if(fork()==0){setsid();for(;;){puts(\"7\");fflush(stdout);sleep(1);}}"
+         "return 0;}"),
+        ("memory_bomb", "#include <stdlib.h>\n#include <string.h>\n"
+         "int main(){for(;;){char*p=malloc(1<<26);if(p)memset(p,1,1<<26);}}"),
+    ],
+)  # fmt: skip
+def test_hostile_c_programs_score_zero_and_leave_nothing(name: str, code: str) -> None:
+    verdict = verify(code, ADD_STDIO, tag="c", language="c", test_seconds=1.0)
+    assert verdict.score == 0.0, (name, verdict.reason)
+    deadline = time.monotonic() + 3
+    while sandboxed_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandboxed_processes() == []
