@@ -47,7 +47,7 @@ def test_python_abort_is_a_crash(box: Sandbox) -> None:
 def test_wall_clock_deadline(box: Sandbox) -> None:
     result = box.run_python("import time\ntime.sleep(30)", limits=Limits(wall_seconds=0.5))
     assert result.status == "timeout"
-    assert result.wall_seconds < 5
+    assert result.cpu_seconds < 0.5  # the wall clock fired, not the CPU limit
 
 
 def test_cpu_limit(box: Sandbox) -> None:

@@ -201,10 +201,8 @@ def test_pool_deadline_kill_leaves_no_sandboxed_process() -> None:
     # The pool kills a worker (and its process group, fork server included) at the item
     # deadline; the run's tree must die with it.
     sample = {"completion": fenced("import time\ntime.sleep(60)"), "reference": ADD_STDIO}
-    started = time.monotonic()
     grades = grade([sample], {"code": {"test_seconds": 20}}, workers=1, timeout=1.0)
     assert grades[0].verdicts["code"].status == "timeout"
-    assert time.monotonic() - started < 15
     deadline = time.monotonic() + 3
     while sandboxed_processes() and time.monotonic() < deadline:
         time.sleep(0.05)
