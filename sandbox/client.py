@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import math
 import os
 import select
 import signal
@@ -20,7 +21,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,23 +100,28 @@ class _Run:
 
     # -- the loop ------------------------------------------------------------------------------
 
-    def pump(self, done: Any, deadline: float) -> bool:
+    def pump(self, done: Callable[[], bool], deadline: float) -> bool:
         """Move bytes until ``done()`` or the child exits; False if ``deadline`` passed first."""
+        control = self.box._control.fileno()
         while not done():
             if self.exit is not None:
                 return bool(done())
             now = time.monotonic()
             if now >= deadline:
                 return False
-            readers = [s.fd for s in (self.stdout, self.stderr, self.replies) if s.open]
-            readers.append(self.box._control.fileno())
-            writers = list(self.pending)
-            ready_r, ready_w, _ = select.select(readers, writers, [], deadline - now)
-            for fd in ready_w:
-                self._write(fd)
-            for fd in ready_r:
-                if fd == self.box._control.fileno():
+            # poll, not select: a busy server's descriptors can be numbered past 1024.
+            poller = select.poll()
+            for stream in (self.stdout, self.stderr, self.replies):
+                if stream.open:
+                    poller.register(stream.fd, select.POLLIN)
+            poller.register(control, select.POLLIN)
+            for fd in self.pending:
+                poller.register(fd, select.POLLOUT)
+            for fd, _ in poller.poll(math.ceil((deadline - now) * 1000)):
+                if fd == control:
                     self._control_message()
+                elif fd in self.pending:
+                    self._write(fd)
                 else:
                     self._read(fd)
         return True
@@ -180,10 +186,13 @@ class _Run:
             streams = [s for s in (self.stdout, self.stderr, self.replies) if s.open]
             if not streams:
                 break
-            ready, _, _ = select.select([s.fd for s in streams], [], [], 0.05)
+            poller = select.poll()
+            for stream in streams:
+                poller.register(stream.fd, select.POLLIN)
+            ready = poller.poll(50)
             if not ready:
                 break
-            for fd in ready:
+            for fd, _ in ready:
                 self._read(fd)
 
     def kill(self) -> None:

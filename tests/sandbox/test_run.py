@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import resource
 import shutil
 
 import pytest
@@ -125,3 +127,18 @@ def test_a_dead_fork_server_is_replaced(box: Sandbox) -> None:
     box._process.kill()
     box._process.wait()
     assert box.run_python("print(3)").stdout == b"3\n"
+
+
+def test_descriptors_numbered_past_1024(box: Sandbox) -> None:
+    # A busy server holds many sockets; select() would fail on a pipe numbered past 1024.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert box.run_python("print(input())", stdin=b"hi\n").stdout == b"hi\n"
+        with box.session("def f(x):\n    return x + 1", limits=QUICK) as session:
+            assert session.call("f", [1], 1.0) == ("ok", 2)
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
