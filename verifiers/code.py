@@ -18,6 +18,7 @@ this process, and this process decides. Score: fraction of tests passed, or all-
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass as plain_dataclass
@@ -169,6 +170,8 @@ class CodeVerifier(Verifier[CodeOptions]):
 
     def _compile(self, box: Sandbox, program: str) -> tuple[bytes | None, str]:
         source_name, argv = _COMPILERS[self.options.language]
+        if not os.path.exists(argv[0]):  # the machine's fault, not the program's: no score
+            raise SandboxError(f"{argv[0]} is not installed; cannot grade {self.options.language}")
         command = " ".join(argv) + " && cat prog"  # the binary comes back as stdout
         limits = Limits(
             wall_seconds=_COMPILE_SECONDS,
