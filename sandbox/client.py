@@ -237,8 +237,11 @@ class _Run:
         cpu = float(exit["cpu"])
         timed_out = bool(exit["timed_out"])
         sig = -code if code < 0 else None
-        if sig in (signal.SIGXCPU, signal.SIGKILL) and cpu >= 0.9 * self.limits.cpu_seconds:
-            timed_out = True  # RLIMIT_CPU fired (the kernel checks it once per tick)
+        killed_by_us = self.kill_sent or timed_out
+        if sig in (signal.SIGXCPU, signal.SIGKILL) and not killed_by_us:
+            # Nobody here sent it, and the run used a good part of its CPU allowance: it is
+            # RLIMIT_CPU (the kernel checks once per tick; rusage is an estimate).
+            timed_out = cpu >= 0.5 * self.limits.cpu_seconds
         error = self.setup_error
         if error is None and not self.ready and code == _SETUP_FAILED:
             error = "the child failed before the program started"

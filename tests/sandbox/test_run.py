@@ -54,8 +54,8 @@ def test_wall_clock_deadline(box: Sandbox) -> None:
 
 def test_cpu_limit(box: Sandbox) -> None:
     result = box.run_python("while True: pass", limits=Limits(wall_seconds=10, cpu_seconds=1))
-    assert result.status == "timeout"
-    assert result.cpu_seconds >= 0.9  # killed by RLIMIT_CPU, not the wall clock
+    assert result.status == "timeout", result
+    assert result.cpu_seconds >= 0.5  # killed by RLIMIT_CPU, not the wall clock
 
 
 def test_output_cap(box: Sandbox) -> None:
