@@ -24,7 +24,6 @@ Layers, in the order a child applies them (see :func:`enter`):
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import resource
 import socket
@@ -216,8 +215,12 @@ class Seccomp:
     """A seccomp filter built once (in the fork server) and loaded by each child."""
 
     def __init__(self) -> None:
-        name = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
-        lib = ctypes.CDLL(name, use_errno=True)
+        try:  # the usual soname first: find_library starts a subprocess to search
+            lib = ctypes.CDLL("libseccomp.so.2", use_errno=True)
+        except OSError:
+            lib = ctypes.CDLL(
+                ctypes.util.find_library("seccomp") or "libseccomp.so", use_errno=True
+            )
         lib.seccomp_init.restype = ctypes.c_void_p
         lib.seccomp_init.argtypes = [ctypes.c_uint32]
         lib.seccomp_rule_add_array.argtypes = [

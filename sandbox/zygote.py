@@ -24,11 +24,9 @@ import io
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 import time
 import types
 from typing import Any
@@ -180,6 +178,8 @@ class Server:
         workdir = WORKDIR
         if "mount_namespace" not in self.active:
             # No private tmpfs: a fresh host directory per run, removed afterwards.
+            import tempfile  # only here: every module the server holds is copied into each run
+
             workdir = tempfile.mkdtemp(prefix="verigrade-run-")
             if self.uid is not None:
                 os.chown(workdir, self.uid, self.uid)
@@ -206,6 +206,8 @@ class Server:
         finally:
             os.close(status_r)
             if workdir != WORKDIR:
+                import shutil
+
                 shutil.rmtree(workdir, ignore_errors=True)
 
     def supervise(self, pid: int, wall_seconds: float, status_r: int) -> None:
