@@ -218,9 +218,10 @@ class Seccomp:
         try:  # the usual soname first: find_library starts a subprocess to search
             lib = ctypes.CDLL("libseccomp.so.2", use_errno=True)
         except OSError:
-            lib = ctypes.CDLL(
-                ctypes.util.find_library("seccomp") or "libseccomp.so", use_errno=True
-            )
+            from ctypes.util import find_library
+
+            name = find_library("seccomp") or "libseccomp.so"
+            lib = ctypes.CDLL(name, use_errno=True)
         lib.seccomp_init.restype = ctypes.c_void_p
         lib.seccomp_init.argtypes = [ctypes.c_uint32]
         lib.seccomp_rule_add_array.argtypes = [
