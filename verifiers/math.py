@@ -123,6 +123,7 @@ class MathVerifier(Verifier[MathOptions]):
             )
         details: dict[str, Any] = {
             "gold": _clip(gold_text),
+            "gold_answers": [_clip(a) for a in gold_answers(gold_text)],
             "extracted": [_clip(a) for a in found.answers],
             "extraction_rule": found.rule,
         }
@@ -185,6 +186,12 @@ def gold_of(reference: object) -> str | None:
     if isinstance(reference, str) and reference.strip():
         return reference
     return None
+
+
+def gold_answers(text: str) -> list[str]:
+    """The answer(s) a gold holds: its boxes' contents, or the whole text."""
+    boxes = find_boxes(text) if "box" in text else []
+    return [b.content for b in boxes] or [text]
 
 
 @lru_cache(maxsize=8192)
