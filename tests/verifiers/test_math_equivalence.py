@@ -127,6 +127,10 @@ def test_float_rule(gold: str, answer: str, expected: bool) -> None:
     [
         ("2\\sqrt2", "\\sqrt8", True),  # ISSUE 6
         ("\\tan^2 y+1", "\\sec^2 y", True),  # ISSUE 6: trigonometric identity
+        # Identities must hold for negative values too (probe points straddle zero).
+        ("x", "\\sqrt{x^2}", False),  # sqrt(x^2) is |x|
+        ("|x|", "\\sqrt{x^2}", True),
+        ("2\\log(x)", "\\log(x^2)", False),  # equal only for x > 0
         ("3\\sqrt{13}", "\\sqrt{117}", True),  # MATH-500 test/algebra/2036.json
         ("11\\sqrt2", "11 \\sqrt{2}", True),  # MATH-500 test/prealgebra/1302.json: unbraced root
         ("\\frac{3\\sqrt{3}}{4}", "\\frac{3}{4}\\sqrt{3}", True),  # MATH-500 test/algebra/2253.json

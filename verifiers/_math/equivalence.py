@@ -26,7 +26,9 @@ SIMPLIFY_MAX_NODES = 120
 """Larger differences are judged by the probes alone: simplify can take seconds on them."""
 RELATIVE_ZERO = 1e-35
 """A difference this small relative to the values, at 50 digits, is zero."""
-_PROBES = ((13, 10), (27, 11), (7, 19), (41, 17))
+# Probe points straddle zero: an identity must hold for negative values too, or
+# sqrt(x^2) would pass for x (it is |x|).
+_PROBES = ((13, 10), (-27, 11), (7, 19), (-41, 17))
 # A lone variable, subscripted variable, Greek letter or function value: x, a_1, \theta, f(x).
 _SYMBOL = re.compile(r"^(?:[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+)(?:\([a-z](?:,[a-z])*\))?$")
 
