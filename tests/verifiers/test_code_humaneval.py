@@ -31,9 +31,12 @@ def sample(problem: dict[str, Any], program: str) -> dict[str, Any]:
     }
 
 
-def rewards(samples: list[dict[str, Any]]) -> dict[str, float]:
+def rewards(samples: list[dict[str, Any]]) -> dict[str, tuple[float, str, str]]:
+    """id -> (reward, status, reason): a failure shows why, not just that it failed."""
     grades = grade(samples, "code", workers=2)
-    return {g.id: g.reward for g in grades}
+    return {
+        g.id: (g.reward, g.verdicts["code"].status, g.verdicts["code"].reason) for g in grades
+    }
 
 
 def test_there_are_164_problems() -> None:
@@ -42,13 +45,13 @@ def test_there_are_164_problems() -> None:
 
 def test_every_canonical_solution_passes() -> None:
     samples = [sample(p, p["prompt"] + p["canonical_solution"]) for p in PROBLEMS.values()]
-    failed = {k: r for k, r in rewards(samples).items() if r != 1.0}
+    failed = {k: r for k, r in rewards(samples).items() if r[0] != 1.0}
     assert failed == {}
 
 
 def test_returning_none_fails_every_problem() -> None:
     samples = [sample(p, p["prompt"] + "    return None\n") for p in PROBLEMS.values()]
-    passed = [k for k, r in rewards(samples).items() if r != 0.0]
+    passed = [(k, r) for k, r in rewards(samples).items() if r[0] != 0.0]
     assert passed == []
 
 
@@ -63,5 +66,5 @@ def test_another_problems_solution_fails_every_problem() -> None:
             + f"\n{problem['entry_point']} = {other['entry_point']}\n"
         )
         samples.append(sample(problem, program))
-    passed = [k for k, r in rewards(samples).items() if r != 0.0]
+    passed = [(k, r) for k, r in rewards(samples).items() if r[0] != 0.0]
     assert passed == []
