@@ -166,8 +166,11 @@ def policy_loss(
     ``B * max_new_tokens`` (a constant, so long wrong answers are not favoured);
     ``dapo`` averages over all tokens of the batch.
     """
+    keep = mask.bool()
     mask = mask.to(logp.dtype)
-    ratio = torch.exp(logp - old_logp)
+    # Zero the log-ratio at padding before exp: a padded position's old log-prob can be
+    # hugely negative, and exp overflowing to inf there would turn gradients into NaN.
+    ratio = torch.exp(torch.where(keep, logp - old_logp, torch.zeros_like(logp)))
     adv = advantages.unsqueeze(1)
     clipped = torch.clamp(ratio, 1 - epsilon_low, 1 + epsilon_high)
     per_token = -torch.min(ratio * adv, clipped * adv)
@@ -175,12 +178,12 @@ def policy_loss(
     if beta != 0.0:
         if ref_logp is None:
             raise ValueError("beta != 0 needs ref_logp")
-        delta = ref_logp - logp
+        delta = torch.where(keep, ref_logp - logp, torch.zeros_like(logp))
         kl = torch.exp(delta) - delta - 1
         per_token = per_token + beta * kl
 
     # masked positions may hold anything (even inf); `where` keeps them out of the sum
-    per_token = torch.where(mask.bool(), per_token, torch.zeros_like(per_token))
+    per_token = torch.where(keep, per_token, torch.zeros_like(per_token))
     if loss_type == "grpo":
         loss = (per_token.sum(1) / mask.sum(1).clamp(min=1)).mean()
     elif loss_type == "dr_grpo":
