@@ -22,13 +22,13 @@ from .registry import get_verifier, list_verifiers, register, unregister, verifi
 from .spec import RewardSpec, SpecEntry, SpecLike, load_spec, parse_spec
 
 __all__ = [
-    "STATUSES",
     "Grade",
     "Grader",
     "InvalidConfigError",
     "NoOptions",
     "PoolClosedError",
     "RewardSpec",
+    "STATUSES",
     "Sample",
     "SpecEntry",
     "SpecError",

@@ -22,10 +22,14 @@ SCRIPTS = SPACED + UNSPACED
 
 # One pass over the text: each alternative is a named group, m.lastgroup is the script.
 # Combining marks (\p{M}) stay with the letters they modify (Devanagari vowel signs).
+# A word starts with a letter of the script and takes any combining marks after it
+# (most are Script=Inherited, like U+0301 after a Latin e). Only letters count: \p{Arabic} and \p{Devanagari} also hold digits, which are
+# numbers, not words (set intersection needs regex's V1 syntax).
 WORD = regex.compile(
-    "|".join(f"(?P<{s}>[\\p{{{s}}}\\p{{M}}]*\\p{{{s}}}[\\p{{{s}}}\\p{{M}}]*)" for s in SPACED)
+    "(?V1)"
+    + "|".join(f"(?P<{s}>[\\p{{{s}}}&&\\p{{L}}][[\\p{{{s}}}&&\\p{{L}}]\\p{{M}}]*)" for s in SPACED)
     + "|"
-    + "|".join(f"(?P<{s}>\\p{{{s}}})" for s in UNSPACED)
+    + "|".join(f"(?P<{s}>[\\p{{{s}}}&&\\p{{L}}])" for s in UNSPACED)
 )
 
 # Language (ISO 639-1 and a few names) -> the scripts its words may be written in.
@@ -86,10 +90,12 @@ LANGUAGE_SCRIPTS: dict[str, frozenset[str]] = {
     },
     **{
         code: frozenset({"Cyrillic"})
-        for code in ["ru", "uk", "bg", "sr", "mk", "be", "kk", "mn", "ky", "tg"]
+        for code in ["ru", "uk", "bg", "mk", "be", "kk", "mn", "ky", "tg"]
     },
     **{code: frozenset({"Arabic"}) for code in ["ar", "fa", "ur", "ps", "ug"]},
     **{code: frozenset({"Devanagari"}) for code in ["hi", "mr", "ne", "sa"]},
+    # Serbian is written in both alphabets, often in the same text.
+    "sr": frozenset({"Cyrillic", "Latin"}),
     "zh": frozenset({"Han"}),
     # Japanese mixes kanji (Han) with both kana syllabaries.
     "ja": frozenset({"Han", "Hiragana", "Katakana"}),
@@ -141,10 +147,24 @@ def scripts_for(target: str) -> tuple[str, frozenset[str]] | None:
     return None
 
 
+# Fast paths: most reasoning text is ASCII, and most words in any text are
+# single-script runs, so the 26-way script alternation runs only on letter runs
+# that are not plain ASCII.
+ASCII_WORD = regex.compile(r"[A-Za-z]+")
+LETTER_RUN = regex.compile(r"\p{L}[\p{L}\p{M}]*")
+
+
 def count_words(text: str) -> dict[str, int]:
     """Words per script in ``text``."""
+    if text.isascii():
+        n = len(ASCII_WORD.findall(text))
+        return {"Latin": n} if n else {}
     counts: dict[str, int] = {}
-    for match in WORD.finditer(text):
-        script: Any = match.lastgroup
-        counts[script] = counts.get(script, 0) + 1
+    for run in LETTER_RUN.findall(text):
+        if run.isascii():
+            counts["Latin"] = counts.get("Latin", 0) + 1
+            continue
+        for match in WORD.finditer(run):
+            script: Any = match.lastgroup
+            counts[script] = counts.get(script, 0) + 1
     return counts

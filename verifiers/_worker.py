@@ -78,7 +78,9 @@ def serve(conn: Connection, slot: memoryview[float]) -> None:
         if kind == "path":
             sys.path[:] = message[1]
             continue
-        _, spec_key, verifiers, items = message
+        _, spec_key, verifiers, items, reset = message
+        if reset:
+            specs.clear()
         if verifiers is not None:
             specs[spec_key] = verifiers
         spec = specs[spec_key]

