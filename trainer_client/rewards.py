@@ -11,7 +11,6 @@ kinds exist, all with the same two methods:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -56,9 +55,9 @@ class HttpRewards:
         # Validate the spec here so a typo fails before the first rollout, not after it.
         parse_spec(spec)
         self.spec = spec
-        # Imported late: the client needs httpx, which only this path uses.
-        client_cls = importlib.import_module("verigrade.trainer_client").GradeClient
-        self.client: Any = client_cls(base_url, api_key=api_key, timeout=timeout)
+        from .client import GradeClient
+
+        self.client = GradeClient(base_url, api_key=api_key, timeout=timeout)
 
     def grade(self, samples: list[dict[str, Any]]) -> Sequence[Any]:
         """Grade against the spec on the server."""

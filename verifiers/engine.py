@@ -57,15 +57,24 @@ class Grader:
         self.pool: WorkerPool | None = WorkerPool(self.workers) if self.workers else None
 
     def submit(
-        self, samples: Iterable[Any], spec: SpecLike, *, timeout: float | None = None
+        self,
+        samples: Iterable[Any],
+        spec: SpecLike,
+        *,
+        timeout: float | None = None,
+        deadline: float | None = None,
     ) -> Future[list[Grade]]:
         """Start grading; the future holds one Grade per sample, in order.
+
+        ``deadline`` (seconds) bounds the whole batch: items not verified by then get
+        ``status="timeout"`` and the rest keep their verdicts. Needs worker processes.
 
         Raises:
             SpecError: the spec is malformed (raised here, before any work starts).
         """
         parsed = parse_spec(spec)
         _check_timeout(timeout)
+        _check_timeout(deadline)
         items = list(samples)
         prepared = [self._prepare(obj, i) for i, obj in enumerate(items)]
         valid = [(i, p) for i, p in enumerate(prepared) if isinstance(p, Sample)]
@@ -80,7 +89,7 @@ class Grader:
         if self.pool is None:
             finish([[run_verifier(v, sample) for v in verifiers] for _, sample in valid])
             return result
-        inner = self.pool.submit([s for _, s in valid], verifiers, timeouts)
+        inner = self.pool.submit([s for _, s in valid], verifiers, timeouts, deadline=deadline)
 
         def relay(done: Future[VerdictTable]) -> None:
             if result.cancelled():
@@ -101,16 +110,27 @@ class Grader:
         return result
 
     def grade(
-        self, samples: Iterable[Any], spec: SpecLike, *, timeout: float | None = None
+        self,
+        samples: Iterable[Any],
+        spec: SpecLike,
+        *,
+        timeout: float | None = None,
+        deadline: float | None = None,
     ) -> list[Grade]:
         """Grade samples and wait for the result (see ``submit``)."""
-        return self.submit(samples, spec, timeout=timeout).result()
+        return self.submit(samples, spec, timeout=timeout, deadline=deadline).result()
 
     async def grade_async(
-        self, samples: Iterable[Any], spec: SpecLike, *, timeout: float | None = None
+        self,
+        samples: Iterable[Any],
+        spec: SpecLike,
+        *,
+        timeout: float | None = None,
+        deadline: float | None = None,
     ) -> list[Grade]:
         """``grade`` for asyncio code: waits without blocking the event loop."""
-        return await asyncio.wrap_future(self.submit(samples, spec, timeout=timeout))
+        future = self.submit(samples, spec, timeout=timeout, deadline=deadline)
+        return await asyncio.wrap_future(future)
 
     def close(self) -> None:
         """Stop the worker processes."""

@@ -57,6 +57,8 @@ class _Job:
     cells: list[list[Verdict | None]]
     remaining: int
     future: Future[VerdictTable]
+    # Monotonic time after which unfinished items give up (a caller's whole-batch deadline).
+    expires_at: float | None = None
 
     def put(self, sample_index: int, entry_index: int, verdict: Verdict) -> None:
         row = self.cells[sample_index]
@@ -110,6 +112,8 @@ class WorkerPool:
         self._closed = False
         self._spec_keys: dict[tuple[Verifier[Any], ...], int] = {}
         self._spec_counter = itertools.count()
+        self._expiring: list[_Job] = []
+        self._cancelled = False
         self.restarts = 0
         self.timeouts = 0
         self.crashes = 0
@@ -128,11 +132,18 @@ class WorkerPool:
         samples: Sequence[Sample],
         verifiers: Sequence[Verifier[Any]],
         timeouts: Sequence[float],
+        *,
+        deadline: float | None = None,
     ) -> Future[VerdictTable]:
         """Verify every sample with every verifier; the future holds verdicts[sample][verifier].
 
         ``timeouts[i]`` is the deadline in seconds for one run of ``verifiers[i]``.
-        Cancelling the future drops the job's queued work.
+        ``deadline`` bounds the whole job in seconds: when it passes, every item not yet
+        verified gets ``status="timeout"`` and the future completes with what is done
+        (a server's per-request deadline); its queued work is dropped and the workers
+        still on its items are replaced.
+        Cancelling the future drops the job's queued work and replaces the workers
+        still running its items (their results would be thrown away).
         """
         future: Future[VerdictTable] = Future()
         n, k = len(samples), len(verifiers)
@@ -147,6 +158,8 @@ class WorkerPool:
                 self._spec_keys.clear()  # keys keep counting up, so old ones never collide
             key = self._spec_keys.setdefault(spec, next(self._spec_counter))
         job = _Job(spec, tuple(timeouts), key, [[None] * k for _ in range(n)], n * k, future)
+        if deadline is not None:
+            job.expires_at = time.monotonic() + deadline
         size = max(1, min(MAX_CHUNK, math.ceil(n / (4 * self.size))))
         entries = tuple(range(k))
         chunks = [
@@ -155,8 +168,17 @@ class WorkerPool:
         ]
         with self._lock:
             self._pending.extend(chunks)
+            if job.expires_at is not None:
+                self._expiring.append(job)
+        future.add_done_callback(self._on_done)
         self._wake()
         return future
+
+    def _on_done(self, future: Future[VerdictTable]) -> None:
+        if future.cancelled():
+            with self._lock:
+                self._cancelled = True
+            self._wake()
 
     @property
     def ready(self) -> bool:
@@ -175,6 +197,12 @@ class WorkerPool:
         """Workers holding a chunk right now."""
         with self._lock:
             return sum(w.chunk is not None for w in self._workers)
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """Process ids of the current workers (for monitoring and fault tests)."""
+        with self._lock:
+            return [w.proc.pid for w in self._workers]
 
     def close(self) -> None:
         """Stop the workers; queued work fails with PoolClosedError. Idempotent."""
@@ -342,6 +370,11 @@ class WorkerPool:
             else:
                 left = started + worker.chunk.job.timeouts[entry_index] - now
             soonest = left if soonest is None else min(soonest, left)
+        with self._lock:
+            expiring = [job.expires_at for job in self._expiring if job.expires_at is not None]
+        for expires_at in expiring:
+            left = expires_at - now
+            soonest = left if soonest is None else min(soonest, left)
         return None if soonest is None else max(0.0, soonest) + 0.001
 
     def _check_deadlines(self) -> None:
@@ -352,6 +385,43 @@ class WorkerPool:
             sample_index, entry_index, started = worker.progress()
             if sample_index >= 0 and now - started > worker.chunk.job.timeouts[entry_index]:
                 self._replace(worker, "timeout", (sample_index, entry_index))
+        self._expire_jobs(now)
+        self._drop_cancelled()
+
+    def _drop_cancelled(self) -> None:
+        with self._lock:
+            if not self._cancelled:
+                return
+            self._cancelled = False
+            self._pending = deque(c for c in self._pending if not c.job.future.done())
+        for worker in list(self._workers):
+            if worker.chunk is not None and worker.chunk.job.future.cancelled():
+                self._recycle(worker)
+
+    def _expire_jobs(self, now: float) -> None:
+        with self._lock:
+            jobs, self._expiring = self._expiring, []
+        keep: list[_Job] = []
+        for job in jobs:
+            if job.future.done():
+                continue
+            if job.expires_at is None or now < job.expires_at:
+                keep.append(job)
+                continue
+            verdict = Verdict.failed(
+                "timeout", "the batch deadline passed before this item was verified"
+            )
+            for s, row in enumerate(job.cells):
+                for e, cell in enumerate(row):
+                    if cell is None:
+                        job.put(s, e, verdict)
+            # Nobody waits for the rest of this job: free the workers still on it.
+            for worker in list(self._workers):
+                if worker.chunk is not None and worker.chunk.job is job:
+                    self._recycle(worker)
+        if keep:
+            with self._lock:
+                self._expiring.extend(keep)
 
     def _replace(self, worker: _Worker, why: str, stuck: tuple[int, int] | None) -> None:
         """Kill ``worker``, settle its stuck item, re-queue the rest, start a new one."""
@@ -415,6 +485,16 @@ class WorkerPool:
             return
         with self._lock:
             self._pending.appendleft(_Chunk(job, leftover, chunk.silent_crashes))
+
+    def _recycle(self, worker: _Worker) -> None:
+        """Kill a worker whose work is no longer wanted and start a fresh one."""
+        worker.chunk = None
+        self._stop_worker(worker, kill=True)
+        with self._lock:
+            closed = self._closed
+        if not closed:
+            self._workers[self._workers.index(worker)] = self._start_worker()
+            self.restarts += 1
 
     def _break(self, why: str) -> None:
         with self._lock:

@@ -1,0 +1,63 @@
+"""Reading request bodies with a size limit, and parsing JSON fast.
+
+The limit is checked against Content-Length first and then while streaming, so a
+client that lies about (or omits) the length cannot make the server buffer more.
+orjson parses ~3x faster than the standard library, which matters at batch 256.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Request
+
+from .errors import bad_request, too_large
+
+
+def _limit_message(size: str, limit: int) -> str:
+    return (
+        f"request body is {size} bytes, over this server's limit of {limit:,} bytes "
+        "(VERIGRADE_MAX_BODY_BYTES); send fewer or shorter samples per request"
+    )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, or 413 once it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large(_limit_message(f"{int(declared):,}", limit))
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise too_large(_limit_message(f"more than {limit:,}", limit))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
+    """The body parsed as a JSON object, or a 400 that says what is wrong."""
+    raw = await read_body(request, limit)
+    if not raw:
+        raise bad_request("the request body is empty; send a JSON object")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise bad_request(f"the request body must be a JSON object, got {_json_type(data)}")
+    return data
+
+
+def _json_type(value: object) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def json_type(value: object) -> str:
+    """How JSON would name the type of ``value`` (for error messages)."""
+    if isinstance(value, dict):
+        return "an object"
+    return _json_type(value)

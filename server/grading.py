@@ -1,0 +1,82 @@
+"""The one path every grading route takes: admit, submit, wait (or notice the client
+leaving), record metrics, release."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import Request
+from verigrade.verifiers import Grade, PoolClosedError, RewardSpec, SpecError, parse_spec
+
+from .errors import ApiError, spec_error
+from .state import ServerState
+
+
+def parse(spec: Any) -> RewardSpec:
+    """The parsed spec, or 422 saying what is wrong with it."""
+    try:
+        return parse_spec(spec)
+    except SpecError as exc:
+        raise spec_error(exc) from None
+
+
+async def _disconnected(request: Request) -> None:
+    # The body has been read, so the next ASGI message is the client going away
+    # (or the server finishing the response, by which time this task is cancelled).
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+async def grade_batch(
+    state: ServerState,
+    request: Request,
+    samples: Sequence[Any],
+    spec: RewardSpec,
+    *,
+    route: str,
+    timeout: float | None,
+    deadline: float | None,
+) -> list[Grade] | None:
+    """Grade a batch; None when the client disconnected first (its work is cancelled)."""
+    state.admit(len(samples), route)
+    started = time.perf_counter()
+    try:
+        try:
+            future = state.grader.submit(
+                samples,
+                spec,
+                timeout=timeout if timeout is not None else state.settings.item_timeout,
+                deadline=deadline if deadline is not None else state.settings.request_timeout,
+            )
+        except PoolClosedError as exc:
+            state.broken = str(exc)
+            raise ApiError(503, f"the grading pool is down: {exc}", {"Retry-After": "5"}) from None
+        waiting = asyncio.wrap_future(future)
+        watcher = asyncio.ensure_future(_disconnected(request))
+        racers: set[asyncio.Future[Any]] = {waiting, watcher}
+        try:
+            await asyncio.wait(racers, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watcher.cancel()
+        if not waiting.done():
+            # Cancelling drops the batch's queued chunks, so a departed client costs little.
+            future.cancel()
+            waiting.cancel()
+            state.metrics.disconnects.inc()
+            return None
+        try:
+            grades = waiting.result()
+        except PoolClosedError as exc:
+            raise ApiError(503, f"the grading pool stopped: {exc}", {"Retry-After": "5"}) from None
+    finally:
+        state.release(len(samples))
+    elapsed = time.perf_counter() - started
+    for name in {entry.verifier.name for entry in spec.entries}:
+        state.metrics.grade_seconds.observe(elapsed, (("verifier", name),))
+    state.metrics.items.inc((("route", route),), len(samples))
+    return grades

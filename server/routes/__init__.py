@@ -1,0 +1,1 @@
+"""One router per file; ``create_app`` includes them all."""

@@ -1,0 +1,98 @@
+"""``POST /v1/grade``: the batch grading endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from ..body import json_type, read_json_object
+from ..deps import Authorized, StateDep
+from ..errors import bad_request, too_large
+from ..grading import grade_batch, parse
+from ..results import dumps, grades_to_dicts, record_counts
+from ..schemas import ErrorResponse, GradeResponse
+from ..settings import Settings
+
+router = APIRouter(tags=["grading"], dependencies=[Authorized])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": why}
+    for code, why in {
+        400: "malformed JSON or a wrong envelope type",
+        401: "missing or wrong API key",
+        413: "body or batch over the server's limits",
+        422: "the spec names an unknown verifier or bad options",
+        429: "the queue is full; retry after Retry-After seconds",
+        503: "not ready or shutting down; retry after Retry-After seconds",
+    }.items()
+}
+
+
+def _seconds(options: dict[str, Any], name: str, cap: float) -> float | None:
+    value = options.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise bad_request(f"options.{name} must be a positive number of seconds, got {value!r}")
+    if value > cap:
+        raise bad_request(f"options.{name} is {value:g}s; this server allows at most {cap:g}s")
+    return float(value)
+
+
+def check_batch(samples: object, settings: Settings) -> list[Any]:
+    """The samples list, or 400/413 that says why not."""
+    if not isinstance(samples, list):
+        raise bad_request(f"'samples' must be an array of sample objects, got {json_type(samples)}")
+    if len(samples) > settings.max_batch:
+        raise too_large(
+            f"the batch has {len(samples):,} samples; this server takes at most "
+            f"{settings.max_batch:,} per request (VERIGRADE_MAX_BATCH): split it"
+        )
+    return samples
+
+
+@router.post(
+    "/v1/grade",
+    summary="Grade a batch of samples against a reward spec",
+    response_class=Response,
+    responses={200: {"model": GradeResponse, "description": "one result per sample"}, **_ERRORS},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/GradeRequest"}}
+            },
+        }
+    },
+)
+async def grade(request: Request, state: StateDep) -> Response:
+    """Grade every sample; a sample that cannot be graded fails inside its own result
+    (status ``invalid_input``, ``timeout``, ``error``), never the batch."""
+    settings = state.settings
+    body = await read_json_object(request, settings.max_body_bytes)
+    if "spec" not in body:
+        raise bad_request('missing \'spec\': name the verifiers, e.g. {"spec": "think_format"}')
+    if "samples" not in body:
+        raise bad_request("missing 'samples': an array of {\"completion\": ...} objects")
+    samples = check_batch(body["samples"], settings)
+    options = body.get("options") or {}
+    if not isinstance(options, dict):
+        raise bad_request(f"'options' must be an object, got {json_type(options)}")
+    unknown = sorted(set(options) - {"timeout", "deadline", "details"})
+    if unknown:
+        raise bad_request(f"unknown option(s) {unknown}; known: deadline, details, timeout")
+    timeout = _seconds(options, "timeout", settings.max_item_timeout)
+    deadline = _seconds(options, "deadline", settings.request_timeout)
+    spec = parse(body["spec"])
+    grades = await grade_batch(
+        state, request, samples, spec, route="grade", timeout=timeout, deadline=deadline
+    )
+    if grades is None:
+        return Response(status_code=499)  # nginx's "client closed request"; nobody reads it
+    counts: dict[tuple[str, str], int] = {}
+    results = grades_to_dicts(
+        grades, details=options.get("details", True) is not False, counts=counts
+    )
+    record_counts(state.metrics, counts, {e.label: e.verifier.name for e in spec.entries})
+    return Response(dumps({"results": results}), media_type="application/json")
