@@ -50,7 +50,12 @@ class HttpRewards:
     """Grades through a running ``verigrade serve`` with ``GradeClient``."""
 
     def __init__(
-        self, spec: SpecLike, base_url: str, *, api_key: str | None = None, timeout: float = 60.0
+        self,
+        spec: str | Sequence[str] | Mapping[str, Any],
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        timeout: float = 60.0,
     ) -> None:
         # Validate the spec here so a typo fails before the first rollout, not after it.
         parse_spec(spec)

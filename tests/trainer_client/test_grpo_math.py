@@ -179,9 +179,14 @@ def test_sampler_logprobs_match_the_training_forward(tmp_path: Path) -> None:
     prompts = [tok("12+3=")["input_ids"], tok("7+8=")["input_ids"], tok("1=")["input_ids"]]
     gen = torch.Generator().manual_seed(0)
     out = generate(
-        model, prompts, max_new_tokens=6, eos_id=tok.eos_token_id, pad_id=tok.pad_token_id,
-        temperature=0.7, generator=gen,
-    )  # fmt: skip
+        model,
+        prompts,
+        max_new_tokens=6,
+        eos_id=tok.eos_token_id,
+        pad_id=tok.pad_token_id,
+        temperature=0.7,
+        generator=gen,
+    )
     with torch.no_grad():
         logp, entropy = completion_logprobs(
             model, out.tokens, out.attention_mask, out.prompt_len, temperature=0.7

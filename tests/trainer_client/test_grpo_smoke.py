@@ -4,7 +4,6 @@ and through a real grading server on loopback."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -137,19 +136,18 @@ def test_two_steps_through_a_real_server(workdir: Path) -> None:
     pytest.importorskip("httpx")
     port = _free_port()
     verigrade = Path(sys.executable).parent / "verigrade"
-    server = subprocess.Popen(
-        [str(verigrade), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
+    log = workdir / "server.log"
+    with open(log, "wb") as sink:
+        server = subprocess.Popen(
+            [str(verigrade), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):  # wait for readiness, not for a duration
+        for _ in range(600):  # wait for readiness, not for a duration
             if server.poll() is not None:
-                pytest.fail(
-                    f"server exited: {server.stderr.read().decode() if server.stderr else ''}"
-                )
+                pytest.fail(f"server exited: {log.read_text()}")
             try:
                 with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
                     if r.status == 200:
@@ -160,6 +158,15 @@ def test_two_steps_through_a_real_server(workdir: Path) -> None:
             pytest.fail("server never became healthy")
         result = train(_config(workdir, "http", server=url), quiet=True)
         _check_history(result.history, [1, 2])
+        # the rewards really came over HTTP: 2 steps x 2 prompts x 4 completions
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as r:
+            text = r.read().decode()
+        graded = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("verigrade_items_total")
+        )
+        assert graded == 16
     finally:
         server.terminate()
         server.wait(timeout=30)
