@@ -85,10 +85,8 @@ def test_verl_compute_score_and_batch() -> None:
     with GradeClient("http://g", transport=recorder(log)) as client:
         score = make_compute_score("http://g", {"math": 1.0}, client=client)
         assert score("openai/gsm8k", "x = 2", "2", extra_info={"split": "train"}) == {
-            "score": 0.0,
-            "ok": 1.0,
-            "math": 0.0,
-        }
+            "score": 0.0, "ok": 1.0, "math": 0.0
+        }  # fmt: skip
         batch = make_compute_score_batch("http://g", "math", client=client)
         results = batch(["a", "b"], ["s1", "s2"], ["1", "2"], None)
     assert [r["score"] for r in results] == [0.0, 0.5]

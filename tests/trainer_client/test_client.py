@@ -71,12 +71,8 @@ def test_sample_objects_are_sent_as_json() -> None:
     assert grader.grade([sample], {"fake": 1.0}, timeout=2, deadline=9)[0].id == 7
     sent = log[0]
     assert sent["samples"][0] == {
-        "id": 7,
-        "prompt": "q",
-        "completion": "hi",
-        "reference": {"a": 1},
-        "metadata": {"k": "v"},
-    }
+        "id": 7, "prompt": "q", "completion": "hi", "reference": {"a": 1}, "metadata": {"k": "v"}
+    }  # fmt: skip
     assert sent["spec"] == {"fake": 1.0}
     assert sent["options"] == {"details": True, "timeout": 2, "deadline": 9}
 
