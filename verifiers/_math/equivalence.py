@@ -1,0 +1,422 @@
+"""Are two parsed answers the same? Exact by default; every decision names its rule.
+
+Order of checks, cheapest first: structure (tuples, sets, intervals, relations,
+matrices), then plain numbers as ``Fraction`` (exact), then identical text, and
+only then sympy. sympy decides numerically-valued expressions by their difference
+at 50 significant digits, relative to their size (so ``1/2^99`` and ``1/2^98``
+differ, ``2\\sqrt2`` and ``\\sqrt8`` do not), and expressions with variables by
+``simplify`` after a quick numeric probe at fixed points has not told them apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from .approx import Approx, approximate, surely_different
+from .numbers import Num, close_enough
+from .parse import Interval, Leaf, Matrix, Node, Relation, Seq, SetExpr, Union, Words
+from .sym import Unparsable, to_sympy
+
+RELATIVE_ZERO = 1e-35
+"""A difference this small relative to the values, at 50 digits, is zero."""
+_PROBES = ((13, 10), (27, 11), (7, 19), (41, 17))
+_SYMBOL = re.compile(r"^[a-zA-Z](?:_\{?\w+\}?)?$|^\\[a-zA-Z]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The options equivalence needs (frozen: they key caches).
+
+    Args:
+        float_min_digits: significant digits a decimal needs to stand for a closed form.
+        percent: ``50\\%`` also equals ``50`` and ``0.5``.
+        equation_value: ``x = 5`` equals ``5`` (a lone variable on one side).
+    """
+
+    float_min_digits: int = 6
+    percent: bool = True
+    equation_value: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome and the rule that decided it."""
+
+    equal: bool
+    rule: str
+
+
+def equivalent(gold: Node, pred: Node, rules: Rules) -> Decision:
+    """Compare a gold answer with a predicted one.
+
+    Raises:
+        Rejected: an expression too big to evaluate safely.
+    """
+    gold, pred = _single(gold), _single(pred)
+    if rules.equation_value:
+        if isinstance(gold, Relation) and not isinstance(pred, Relation):
+            side = _value_side(gold)
+            if side is not None:
+                return _tag(equivalent(side, pred, rules), "gold 'var = value'")
+        if isinstance(pred, Relation) and not isinstance(gold, Relation):
+            side = _value_side(pred)
+            if side is not None:
+                return _tag(equivalent(gold, side, rules), "answer 'var = value'")
+    if isinstance(gold, Leaf) and isinstance(pred, Leaf):
+        return _leaves(gold, pred, rules)
+    if isinstance(gold, Words) or isinstance(pred, Words):
+        return _words(gold, pred)
+    if isinstance(gold, Seq) and isinstance(pred, Seq):
+        return _sequences(gold, pred, rules)
+    if isinstance(gold, Relation) and isinstance(pred, Relation):
+        return _relations(gold, pred, rules)
+    if isinstance(gold, Matrix) or isinstance(pred, Matrix):
+        return _matrices(gold, pred, rules)
+    if _is_set_like(gold) and _is_set_like(pred):
+        return _sets(gold, pred, rules)
+    return Decision(False, f"different kinds: {_kind(gold)} vs {_kind(pred)}")
+
+
+def _tag(decision: Decision, note: str) -> Decision:
+    return Decision(decision.equal, f"{note}; {decision.rule}")
+
+
+def _kind(node: Node) -> str:
+    return node.kind if isinstance(node, Seq) else type(node).__name__.lower()
+
+
+def _single(node: Node) -> Node:
+    if isinstance(node, Seq) and node.kind != "tuple" and len(node.items) == 1:
+        return node.items[0]
+    return node
+
+
+def _value_side(relation: Relation) -> Node | None:
+    if relation.op != "=":
+        return None
+    if isinstance(relation.lhs, Leaf) and _SYMBOL.match(relation.lhs.text):
+        return relation.rhs
+    if isinstance(relation.rhs, Leaf) and _SYMBOL.match(relation.rhs.text):
+        return relation.lhs
+    return None
+
+
+# -- numbers and expressions ----------------------------------------------------------
+
+
+def _leaves(gold: Leaf, pred: Leaf, rules: Rules) -> Decision:
+    if gold.num is not None and pred.num is not None:
+        return numbers_equal(gold.num, pred.num, rules)
+    if canonical(gold.text) == canonical(pred.text):
+        return Decision(True, "same text")
+    if _floats_differ(gold, pred):
+        return Decision(False, "values differ (float evaluation, no sympy needed)")
+    try:
+        g = to_sympy(gold.text)
+    except Unparsable as exc:
+        return Decision(False, f"gold not parsable as math ({exc})")
+    try:
+        p = to_sympy(pred.text)
+    except Unparsable as exc:
+        return Decision(False, f"answer not parsable as math ({exc})")
+    if pred.num is not None and pred.num.is_decimal and _is_number(g):
+        return _float_rule(pred.num, g, rules)
+    if gold.num is not None and gold.num.is_decimal and _is_number(p):
+        return _float_rule(gold.num, p, rules)
+    return sympy_equal(g, p)
+
+
+def _floats_differ(gold: Leaf, pred: Leaf) -> bool:
+    # Only a rejection: equal-looking floats still go to sympy's exact check. A
+    # decimal side is left to the float rule, which needs the closed form's digits.
+    sides = []
+    for leaf in (gold, pred):
+        if leaf.num is not None:
+            if leaf.num.percent or leaf.num.is_decimal:
+                return False
+            try:
+                value = float(leaf.num.value)
+            except OverflowError:
+                return False
+            sides.append(Approx(value, abs(value)))
+        else:
+            approx = approximate(leaf.text)
+            if approx is None:
+                return False
+            sides.append(approx)
+    return surely_different(sides[0], sides[1])
+
+
+def numbers_equal(gold: Num, pred: Num, rules: Rules) -> Decision:
+    """Exact comparison of two plain numbers, with the percent and float rules."""
+    if gold.value == pred.value and (gold.percent == pred.percent or rules.percent):
+        return Decision(True, "equal numbers (exact)")
+    if rules.percent and gold.percent != pred.percent:
+        hundredth = Fraction(1, 100)
+        g = gold.value * hundredth if gold.percent else gold.value
+        p = pred.value * hundredth if pred.percent else pred.value
+        if g == p:
+            return Decision(True, "equal numbers (percent as a fraction)")
+    if (
+        pred.is_decimal
+        and not gold.is_decimal
+        and close_enough(pred, gold.value, rules.float_min_digits)
+    ):
+        return Decision(True, f"decimal answer within its last digit ({pred.significant} digits)")
+    elif (
+        gold.is_decimal
+        and not pred.is_decimal
+        and close_enough(gold, pred.value, rules.float_min_digits)
+    ):
+        return Decision(True, f"decimal gold within its last digit ({gold.significant} digits)")
+    return Decision(False, "different numbers (exact)")
+
+
+def _is_number(expr: Any) -> bool:
+    return bool(getattr(expr, "is_number", False))
+
+
+def _float_rule(decimal: Num, exact: Any, rules: Rules) -> Decision:
+    value = exact.evalf(40)
+    if not value.is_real:
+        return Decision(False, "decimal vs a non-real value")
+    if close_enough(decimal, Fraction(str(value)), rules.float_min_digits):
+        return Decision(
+            True, f"decimal within its last digit of the closed form ({decimal.significant} digits)"
+        )
+    return Decision(
+        False,
+        f"decimal is not the closed form to {decimal.significant} digits (needs {rules.float_min_digits} and last-digit accuracy)",
+    )
+
+
+def sympy_equal(a: Any, b: Any) -> Decision:
+    """Equality of two sympy values: structural, then numeric (no variables) or simplify."""
+    import sympy
+
+    if a == b:
+        return Decision(True, "sympy: same expression")
+    if not (isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr)):
+        return Decision(False, "sympy: different values")
+    if not (_finite(a) and _finite(b)):
+        return Decision(False, "sympy: an infinite or undefined value")
+    difference = a - b
+    if not difference.free_symbols:
+        if difference.is_Rational:
+            return Decision(difference == 0, "sympy: exact rational difference")
+        value = difference.evalf(50)
+        scale = max(abs(a.evalf(50)), abs(b.evalf(50)), sympy.Float(1e-300))
+        if value.is_number and value.is_finite and abs(value) <= RELATIVE_ZERO * scale:
+            return Decision(True, "sympy: equal to 50 digits")
+        return Decision(False, "sympy: values differ")
+    symbols = sorted(difference.free_symbols, key=str)
+    zero_at_every_probe = True
+    for p, q in _PROBES[:3]:
+        point = {s: sympy.Rational(p + 3 * k, q) for k, s in enumerate(symbols)}
+        value = difference.subs(point).evalf(30)
+        if not (value.is_number and value.is_finite):
+            zero_at_every_probe = False
+            continue
+        if abs(value) > 1e-12 * (1 + abs(a.subs(point).evalf(30))):
+            return Decision(False, "sympy: differ at a probe point")
+    if sympy.expand(difference) == 0 or sympy.simplify(difference) == 0:
+        return Decision(True, "sympy: simplifies to the same expression")
+    if zero_at_every_probe:
+        return Decision(True, "sympy: equal at every probe point (simplify could not prove it)")
+    return Decision(False, "sympy: could not show they are equal")
+
+
+def _finite(expr: Any) -> bool:
+    import sympy
+
+    return not expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
+
+
+def canonical(text: str) -> str:
+    """Text with cosmetic differences removed, for a cheap equality test."""
+    text = re.sub(r"\s+", "", text)
+    return re.sub(r"([\^_])\{(\w)\}", r"\1\2", text)
+
+
+# -- words ----------------------------------------------------------------------------
+
+
+def _words(gold: Node, pred: Node) -> Decision:
+    if isinstance(gold, Words) and isinstance(pred, Words):
+        if gold.choice or pred.choice:
+            return Decision(
+                gold.text.upper() == pred.text.upper() and gold.choice == pred.choice,
+                "choice letter",
+            )
+        return Decision(_squash(gold.text) == _squash(pred.text), "text")
+    words, other = (gold, pred) if isinstance(gold, Words) else (pred, gold)
+    assert isinstance(words, Words)
+    if isinstance(other, Leaf):
+        return Decision(_squash(words.text) == _squash(other.text), "text")
+    return Decision(False, "text vs math")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s{}()\\.]", "", text.lower())
+
+
+# -- structures -----------------------------------------------------------------------
+
+
+def _sequences(gold: Seq, pred: Seq, rules: Rules) -> Decision:
+    if len(gold.items) != len(pred.items):
+        return Decision(False, f"{len(gold.items)} items vs {len(pred.items)}")
+    ordered = gold.kind == "tuple" or pred.kind == "tuple"
+    if (gold.kind == "tuple" and pred.kind == "set") or (
+        gold.kind == "set" and pred.kind == "tuple"
+    ):
+        return Decision(False, "tuple vs set")
+    if ordered:
+        for g, p in zip(gold.items, pred.items, strict=True):
+            d = equivalent(g, p, rules)
+            if not d.equal:
+                return Decision(False, f"tuple item differs: {d.rule}")
+        return Decision(True, "tuples equal item by item")
+    unused = list(pred.items)
+    for g in gold.items:
+        match = next((p for p in unused if equivalent(g, p, rules).equal), None)
+        if match is None:
+            return Decision(False, "a gold item has no equal answer item")
+        unused.remove(match)
+    return Decision(True, "same items in any order")
+
+
+def _relations(gold: Relation, pred: Relation, rules: Rules) -> Decision:
+    import sympy
+
+    if gold.op != pred.op:
+        return Decision(False, f"relation {gold.op} vs {pred.op}")
+    sides = (gold.lhs, gold.rhs, pred.lhs, pred.rhs)
+    if not all(isinstance(s, Leaf) for s in sides):
+        same = (
+            equivalent(gold.lhs, pred.lhs, rules).equal
+            and equivalent(gold.rhs, pred.rhs, rules).equal
+        )
+        return Decision(same, "relation sides compared")
+    try:
+        gl, gr, pl, pr = (to_sympy(s.text) for s in sides)  # type: ignore[union-attr]
+    except Unparsable as exc:
+        return Decision(False, f"relation not parsable ({exc})")
+    dg, dp = sympy.expand(gl - gr), sympy.expand(pl - pr)
+    if dp == 0 or dg == 0:
+        return Decision(dg == dp, "relation: both sides equal")
+    ratio = sympy.simplify(dg / dp)
+    if ratio.free_symbols or not ratio.is_number or ratio == 0:
+        return Decision(False, "relation: not a rescaling of the gold")
+    if gold.op in ("=", "!="):
+        return Decision(True, "equation equal up to scaling and rearrangement")
+    return Decision(
+        bool(ratio > 0),
+        "inequality: same direction after rearranging"
+        if ratio > 0
+        else "inequality: reversed direction",
+    )
+
+
+def _matrices(gold: Node, pred: Node, rules: Rules) -> Decision:
+    g, p = _cells(gold), _cells(pred)
+    if g is None or p is None:
+        return Decision(False, "matrix vs non-matrix")
+    if len(g) != len(p) or any(len(a) != len(b) for a, b in zip(g, p, strict=True)):
+        return Decision(False, "matrix shapes differ")
+    for row_g, row_p in zip(g, p, strict=True):
+        for a, b in zip(row_g, row_p, strict=True):
+            if not equivalent(a, b, rules).equal:
+                return Decision(False, "matrix entry differs")
+    return Decision(True, "matrices equal entry by entry")
+
+
+def _cells(node: Node) -> list[list[Node]] | None:
+    if isinstance(node, Matrix):
+        rows = [list(r) for r in node.rows]
+        if len(rows) > 1 and all(len(r) == 1 for r in rows):
+            return [[r[0] for r in rows]]  # a column vector compares with a tuple
+        return rows
+    if isinstance(node, Seq) and node.kind == "tuple":
+        return [list(node.items)]
+    return None
+
+
+def _is_set_like(node: Node) -> bool:
+    return isinstance(node, Interval | Union | SetExpr) or (
+        isinstance(node, Seq) and (node.kind != "tuple" or len(node.items) == 2)
+    )
+
+
+def _sets(gold: Node, pred: Node, rules: Rules) -> Decision:
+    if isinstance(gold, Interval) and isinstance(pred, Interval | Seq):
+        return _intervals(gold, _as_interval(pred))
+    if isinstance(pred, Interval) and isinstance(gold, Seq):
+        return _intervals(_as_interval(gold), pred)
+    if isinstance(gold, Union) and isinstance(pred, Union) and len(gold.parts) == len(pred.parts):
+        d = _sequences(Seq("set", gold.parts), Seq("set", pred.parts), rules)
+        if d.equal:
+            return Decision(True, "unions of the same parts")
+    try:
+        a, b = _sympy_set(gold), _sympy_set(pred)
+    except Unparsable as exc:
+        return Decision(False, f"set not parsable ({exc})")
+    import sympy
+
+    same = a == b or (
+        sympy.Complement(a, b) == sympy.S.EmptySet and sympy.Complement(b, a) == sympy.S.EmptySet
+    )
+    return Decision(bool(same), "sympy: same set" if same else "sympy: different sets")
+
+
+def _as_interval(node: Node) -> Interval | None:
+    if isinstance(node, Interval):
+        return node
+    if isinstance(node, Seq) and node.kind == "tuple" and len(node.items) == 2:
+        return Interval(node.items[0], node.items[1], False, False)  # (a, b) read as open
+    return None
+
+
+def _intervals(gold: Interval | None, pred: Interval | None) -> Decision:
+    if gold is None or pred is None:
+        return Decision(False, "interval vs non-interval")
+    if (gold.lo_closed, gold.hi_closed) != (pred.lo_closed, pred.hi_closed):
+        return Decision(False, "interval ends differ (open vs closed)")
+    rules = Rules()
+    lo, hi = equivalent(gold.lo, pred.lo, rules), equivalent(gold.hi, pred.hi, rules)
+    return Decision(lo.equal and hi.equal, "intervals compared end by end")
+
+
+def _sympy_set(node: Node) -> Any:
+    import sympy
+
+    if isinstance(node, SetExpr):
+        value = to_sympy(node.text)
+    elif isinstance(node, Interval):
+        value = sympy.Interval(
+            _value(node.lo), _value(node.hi), not node.lo_closed, not node.hi_closed
+        )
+    elif isinstance(node, Union):
+        value = sympy.Union(*(_sympy_set(p) for p in node.parts))
+    elif isinstance(node, Seq) and node.kind != "tuple":
+        value = sympy.FiniteSet(*(_value(i) for i in node.items))
+    elif isinstance(node, Seq):
+        value = sympy.Interval.open(*(_value(i) for i in node.items))
+    else:
+        value = sympy.FiniteSet(_value(node))
+    if not isinstance(value, sympy.Set):
+        raise Unparsable("not a set")
+    return value
+
+
+def _value(node: Node) -> Any:
+    if isinstance(node, Leaf):
+        if node.num is not None and not node.num.percent:
+            import sympy
+
+            return sympy.Rational(node.num.value.numerator, node.num.value.denominator)
+        return to_sympy(node.text)
+    raise Unparsable("a set element that is not a single value")
