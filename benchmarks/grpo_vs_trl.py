@@ -88,15 +88,15 @@ def run_trl(
     model_dir: Path, data: list[dict[str, str]], args: argparse.Namespace
 ) -> dict[str, Any]:
     """TRL's GRPOTrainer; timing from a callback at the end of each optimizer step."""
-    from datasets import Dataset
+    from datasets import Dataset  # type: ignore[import-untyped]
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
     from transformers.trainer_callback import PrinterCallback
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOConfig, GRPOTrainer  # type: ignore[attr-defined]
 
     stamps: list[float] = []
     logs: list[dict[str, float]] = []
 
-    class Clock(TrainerCallback):  # type: ignore[misc]
+    class Clock(TrainerCallback):
         def on_step_end(self, *a: Any, **k: Any) -> None:
             stamps.append(time.perf_counter())
 
@@ -105,7 +105,7 @@ def run_trl(
             if "reward" in entry:
                 logs.append(dict(entry))
 
-    def reward(completions: list[str], **_: Any) -> list[float]:
+    def reward(completions: list[str], **_: Any) -> list[float | None]:
         return [digit_share(c) for c in completions]
 
     config = GRPOConfig(

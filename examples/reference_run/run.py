@@ -37,7 +37,7 @@ class Recipe:
 
     sft_examples: int = 500
     """Worked examples for the cold start (from the training split)."""
-    sft_steps: int = 200
+    sft_steps: int = 250
     """SFT updates (batch 32): deliberately short, so the model is right only sometimes."""
     sft_lr: float = 3e-3
     """SFT peak learning rate."""
@@ -104,7 +104,7 @@ def run_seed(seed: int, accuracy: str, server: str | None, out: Path, recipe: Re
     t0 = time.perf_counter()
     train_set, held_out = addition_split(n_eval=recipe.eval_examples, seed=1234)
     sft_set, rl_set = train_set[: recipe.sft_examples], train_set[recipe.sft_examples :]
-    work = out / f"seed{seed}"
+    work = out / "work" / f"seed{seed}"
     build_tiny_llama(work / "init", seed=seed)
     model, tokenizer = load_model(str(work / "init"))
 
@@ -169,7 +169,8 @@ def run_seed(seed: int, accuracy: str, server: str | None, out: Path, recipe: Re
     t_done = time.perf_counter()
     after = held_out_eval()
     rewards.close()
-    record = {
+    seconds = {"sft": t_sft - t0, "grpo": t_done - t_grpo, "total": time.perf_counter() - t0}
+    record: dict[str, Any] = {
         "seed": seed,
         "accuracy_verifier": accuracy,
         "graded_by": server or "in-process",
@@ -178,14 +179,10 @@ def run_seed(seed: int, accuracy: str, server: str | None, out: Path, recipe: Re
         "curve": curve,
         "history": result.history,
         "sft_final_loss": losses[-1],
-        "seconds": {
-            "sft": t_sft - t0,
-            "grpo": t_done - t_grpo,
-            "total": time.perf_counter() - t0,
-        },
+        "seconds": seconds,
     }
     (out / f"seed{seed}.json").write_text(json.dumps(record, indent=1))
-    print(f"seed {seed}: before {before} after {after} ({record['seconds']['total']:.0f}s)")
+    print(f"seed {seed}: before {before} after {after} ({seconds['total']:.0f}s)")
 
 
 # ---------------------------------------------------------------------------------
@@ -210,7 +207,20 @@ def start_server(accuracy: str) -> tuple[subprocess.Popen[bytes], str]:
         "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-c", boot, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-c",
+            boot,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
         env=env,
     )
     url = f"http://127.0.0.1:{port}"
@@ -329,7 +339,7 @@ def main() -> None:
         help="'auto' starts verigrade serve on loopback; a URL uses that "
         "server; 'none' grades in-process",
     )
-    parser.add_argument("--jobs", type=int, default=2, help="seeds run at once (1 thread each)")
+    parser.add_argument("--jobs", type=int, default=3, help="seeds run at once (1 thread each)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--one-seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--server-url", help=argparse.SUPPRESS)
@@ -351,7 +361,7 @@ def main() -> None:
     print(f"accuracy verifier: {accuracy}; grading: {url or 'in-process'}", flush=True)
     t0 = time.perf_counter()
     try:
-        pending, running = list(args.seeds), []
+        pending, running = list(args.seeds), list[subprocess.Popen[bytes]]()
         while pending or running:
             while pending and len(running) < args.jobs:
                 seed = pending.pop(0)
@@ -370,7 +380,7 @@ def main() -> None:
                 if proc.poll() is not None:
                     running.remove(proc)
                     if proc.returncode:
-                        raise SystemExit(f"a seed failed: {proc.args}")
+                        raise SystemExit(f"a seed failed: {proc.args!r}")
             time.sleep(0.5)
     finally:
         if server_proc is not None:
