@@ -258,6 +258,7 @@ def summarise(out: Path, seeds: list[int], recipe: Recipe) -> str:
     metrics = [
         ("greedy_accuracy", "greedy acc"),
         (f"pass@{k}", f"pass@{k}"),
+        ("sample_accuracy", "sampled acc (T=1)"),
         ("greedy_format", "format"),
     ]
     header = (
@@ -268,16 +269,20 @@ def summarise(out: Path, seeds: list[int], recipe: Recipe) -> str:
     lines = [header, "|" + "---|" * (2 + 2 * len(metrics))]
     for r in runs:
         cells = [f"{r[w][m]:.3f}" for m, _ in metrics for w in ("before", "after")]
-        lines.append(
-            f"| {r['seed']} | " + " | ".join(cells) + f" | {r['seconds']['total'] / 60:.1f} |"
-        )
-    mean_cells = []
+        minutes = r["seconds"]["total"] / 60
+        lines.append(f"| {r['seed']} | " + " | ".join(cells) + f" | {minutes:.1f} |")
+    mean_cells, change_cells = [], []
     for m, _ in metrics:
         for w in ("before", "after"):
             xs = [r[w][m] for r in runs]
             sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
             mean_cells.append(f"**{statistics.mean(xs):.3f} ± {sd:.3f}**")
+        # the paired change per seed: seeds differ a lot after SFT, the change less
+        deltas = [r["after"][m] - r["before"][m] for r in runs]
+        sd = statistics.stdev(deltas) if len(deltas) > 1 else 0.0
+        change_cells += ["", f"**{statistics.mean(deltas):+.3f} ± {sd:.3f}**"]
     lines.append("| mean ± sd | " + " | ".join(mean_cells) + " | |")
+    lines.append("| change (after - before) | " + " | ".join(change_cells) + " | |")
     table = "\n".join(lines)
     (out / "table.md").write_text(table + "\n")
     _plot(runs, out / "reference_run.png")
@@ -341,6 +346,9 @@ def main() -> None:
     )
     parser.add_argument("--jobs", type=int, default=3, help="seeds run at once (1 thread each)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument(
+        "--summarise-only", action="store_true", help="redo the table and plot from --out"
+    )
     parser.add_argument("--one-seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--server-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -350,6 +358,9 @@ def main() -> None:
 
     if args.one_seed is not None:  # a worker: one seed, then exit
         run_seed(args.one_seed, accuracy, args.server_url, args.out, recipe)
+        return
+    if args.summarise_only:
+        print(summarise(args.out, args.seeds, recipe))
         return
 
     server_proc = None
