@@ -53,13 +53,17 @@ def main() -> None:
             mv_wrong.append((table, gold, answer, expected, theirs))
         if mine != expected:
             vg_wrong.append((table, gold, answer, expected, mine))
-    print(f"{len(rows)} cases; verigrade differs from the table on {len(vg_wrong)}, "
-          f"Math-Verify on {len(mv_wrong)}\n")
+    print(
+        f"{len(rows)} cases; verigrade differs from the table on {len(vg_wrong)}, "
+        f"Math-Verify on {len(mv_wrong)}\n"
+    )
     print("| table | gold | answer | expected | Math-Verify |")
     print("|---|---|---|---|---|")
     for table, gold, answer, expected, theirs in mv_wrong:
-        print(f"| {table.removeprefix('test_')} | `{gold}` | `{answer}` | "
-              f"{'equal' if expected else 'different'} | {'equal' if theirs else 'different'} |")
+        print(
+            f"| {table.removeprefix('test_')} | `{gold}` | `{answer}` | "
+            f"{'equal' if expected else 'different'} | {'equal' if theirs else 'different'} |"
+        )
     for row in vg_wrong:
         print("verigrade differs:", row)
 

@@ -77,11 +77,13 @@ def _grade_math_verify(rows: list[dict[str, Any]]) -> list[tuple[bool, float]]:
 GRADERS = {"verigrade": _grade_verigrade, "math-verify": _grade_math_verify}
 
 
-def _warm_import(peer: str) -> None:
+def _warm_import(peer: str, barrier: Any = None) -> None:
     if peer == "verigrade":
         import verigrade.verifiers.math  # noqa: F401
     else:
         import math_verify  # noqa: F401
+    if barrier is not None:
+        barrier.wait()  # the parent starts its clock once every worker has imported
 
 
 def _worker(args: tuple[str, list[dict[str, Any]]]) -> list[tuple[bool, float]]:
@@ -90,23 +92,31 @@ def _worker(args: tuple[str, list[dict[str, Any]]]) -> list[tuple[bool, float]]:
 
 
 def child(peer: str, workers: int, data: Path) -> None:
-    """Grade every row with one peer and print a JSON report (runs in a fresh process)."""
+    """Grade every row with one peer and print a JSON report (runs in a fresh process).
+
+    ``import_s`` is the import (one worker) or the pool start-up with every
+    worker's import (several workers); ``wall_s`` is the grading alone.
+    """
     rows = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
     start = time.perf_counter()
-    _warm_import(peer)
-    imported = time.perf_counter() - start
-    start = time.perf_counter()
     if workers <= 1:
+        _warm_import(peer)
+        imported = time.perf_counter() - start
+        start = time.perf_counter()
         results = GRADERS[peer](rows)
+        wall = time.perf_counter() - start
     else:
         # Contiguous slices, one per worker: each worker is a fresh spawned process.
         size = -(-len(rows) // workers)
         slices = [(peer, rows[i : i + size]) for i in range(0, len(rows), size)]
         ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(workers, initializer=_warm_import, initargs=(peer,)) as pool:
+        barrier = ctx.Barrier(workers + 1)
+        with ctx.Pool(workers, initializer=_warm_import, initargs=(peer, barrier)) as pool:
+            barrier.wait()
+            imported = time.perf_counter() - start
             start = time.perf_counter()
             results = [r for part in pool.map(_worker, slices) for r in part]
-    wall = time.perf_counter() - start
+            wall = time.perf_counter() - start
     print(json.dumps({"import_s": imported, "wall_s": wall, "results": results}))
 
 

@@ -355,11 +355,11 @@ def bench_spec(
     try:
         with Grader(args.workers) as grader:
             assert grader.pool is not None
-            # Warm-up: worker imports (sympy for math), connection set-up.
-            run_in_process(grader, batches[: args.concurrency * 2], spec, args.concurrency)
-            asyncio.run(
-                run_server(server.port, bodies[: args.concurrency * 2], batches, args.concurrency)
-            )
+            # Warm-up, one full pass each: worker imports (sympy for math) and the
+            # verifiers' answer caches (math caches parses, as GRPO groups repeat
+            # answers), so both sides are timed in the same, warm state.
+            run_in_process(grader, batches, spec, args.concurrency)
+            asyncio.run(run_server(server.port, bodies, batches, args.concurrency))
             local_pids = [os.getpid(), *grader.pool.worker_pids]
             server_pids = [os.getpid(), server.proc.pid, *children(server.proc.pid)]
             for _ in range(args.repeats):

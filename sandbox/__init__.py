@@ -1,1 +1,32 @@
-"""verigrade.sandbox."""
+"""Run untrusted programs: fresh directory, resource limits, kernel isolation, a warm fork server.
+
+Imports nothing else of verigrade. Start with :class:`Sandbox`; ``verigrade sandbox-check``
+prints which isolation layers this machine gives.
+"""
+
+from __future__ import annotations
+
+from .client import (
+    Sandbox,
+    SandboxDegraded,
+    SandboxError,
+    SandboxUnavailable,
+    Session,
+    default_sandbox,
+)
+from .limits import Limits
+from .result import RunResult, RunStatus
+from .wire import WireError
+
+__all__ = [
+    "Limits",
+    "RunResult",
+    "RunStatus",
+    "Sandbox",
+    "SandboxDegraded",
+    "SandboxError",
+    "SandboxUnavailable",
+    "Session",
+    "WireError",
+    "default_sandbox",
+]

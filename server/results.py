@@ -6,6 +6,7 @@ counts for ``/metrics``; orjson then serialises the lot (~3x faster than json).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -23,28 +24,34 @@ def _default(value: object) -> Any:
     return str(value)
 
 
-def _finite(value: float) -> float:
-    # JSON has no NaN; orjson would write null, and a null reward breaks trainers.
-    return value if math.isfinite(value) else 0.0
-
-
 def grades_to_dicts(
     grades: Sequence[Grade], *, details: bool, counts: dict[tuple[str, str], int]
 ) -> list[dict[str, Any]]:
-    """JSON-ready ``{"id", "reward", "verdicts"}`` dicts; tallies (label, status) in counts."""
+    """JSON-ready ``{"id", "reward", "verdicts"}`` dicts; tallies (label, status) in counts.
+
+    A non-finite score or reward becomes 0.0: JSON has no NaN, orjson would write null,
+    and a null reward breaks trainers. (The loop is flat on purpose: it runs per verdict
+    on the server's busiest thread.)
+    """
+    isfinite = math.isfinite
     out: list[dict[str, Any]] = []
+    append = out.append
     for grade in grades:
         verdicts: dict[str, Any] = {}
         for label, verdict in grade.verdicts.items():
             key = (label, verdict.status)
             counts[key] = counts.get(key, 0) + 1
+            score = verdict.score
             verdicts[label] = {
-                "score": _finite(verdict.score),
+                "score": score if isfinite(score) else 0.0,
                 "status": verdict.status,
                 "reason": verdict.reason,
                 "details": verdict.details if details else {},
             }
-        out.append({"id": grade.id, "reward": _finite(grade.reward), "verdicts": verdicts})
+        reward = grade.reward
+        append(
+            {"id": grade.id, "reward": reward if isfinite(reward) else 0.0, "verdicts": verdicts}
+        )
     return out
 
 
@@ -59,4 +66,9 @@ def record_counts(
 
 def dumps(payload: Any) -> bytes:
     """Serialise a response body."""
-    return orjson.dumps(payload, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    try:
+        return orjson.dumps(payload, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        # Lone surrogates from model output (see body.py), or keys orjson will not take:
+        # the standard library escapes what it cannot encode.
+        return json.dumps(payload, default=_default, allow_nan=False).encode()

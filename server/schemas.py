@@ -111,6 +111,20 @@ class ErrorResponse(BaseModel):
     detail: str
 
 
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": why}
+    for code, why in {
+        400: "malformed JSON or a wrong envelope type",
+        401: "missing or wrong API key",
+        413: "body or batch over the server's limits",
+        422: "the spec names an unknown verifier or bad options",
+        429: "the queue is full; retry after Retry-After seconds",
+        503: "not ready or shutting down; retry after Retry-After seconds",
+    }.items()
+}
+"""The error answers of the grading routes, for their OpenAPI ``responses``."""
+
+
 class Health(BaseModel):
     """``/healthz`` and ``/readyz``."""
 

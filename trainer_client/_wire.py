@@ -43,7 +43,13 @@ def encode(samples: Sequence[SampleLike], spec: SpecJSON, options: Mapping[str, 
             f"the client sends specs as JSON: a name, a list or a dict, not {type(spec).__name__}"
         )
     payload = {"spec": spec, "samples": [sample_dict(s) for s in samples], "options": options}
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        # A lone surrogate from a broken decode: send it escaped ("\ud800"), which the
+        # server accepts, rather than fail the batch on the trainer's side.
+        return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def decode(response: httpx.Response, samples: Sequence[SampleLike], offset: int) -> list[Grade]:

@@ -114,18 +114,21 @@ class MathVerifier(Verifier[MathOptions]):
         try:
             gold = parse_gold(gold_text)
         except Rejected as exc:
-            return Verdict.failed("invalid_input", f"gold: {exc}", gold=gold_text)
+            return Verdict.failed("invalid_input", f"gold: {exc}", gold=_clip(gold_text))
         text = answer_text(sample.completion_text, self.options.close_tag)
         found = extract(text, self.options.extraction)
         if found is None:
-            return Verdict.failed("no_answer", "no answer found in the completion", gold=gold_text)
+            return Verdict.failed(
+                "no_answer", "no answer found in the completion", gold=_clip(gold_text)
+            )
         details: dict[str, Any] = {
-            "gold": gold_text,
-            "extracted": list(found.answers),
+            "gold": _clip(gold_text),
+            "gold_answers": [_clip(a) for a in gold_answers(gold_text)],
+            "extracted": [_clip(a) for a in found.answers],
             "extraction_rule": found.rule,
         }
         if found.superseded:
-            details["superseded"] = list(found.superseded)
+            details["superseded"] = [_clip(a) for a in found.superseded]
         try:
             decision = self._judge(gold, found)
         except Rejected as exc:
@@ -162,6 +165,14 @@ class MathVerifier(Verifier[MathOptions]):
         return Decision(False, f"hedged between different final answers: {shown}")
 
 
+DETAIL_CHARS = 300
+"""Answers are echoed in ``details`` up to this length: a 1 MB box must not come back whole."""
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= DETAIL_CHARS else text[:DETAIL_CHARS] + "…"
+
+
 def gold_of(reference: object) -> str | None:
     """The gold answer text of a reference, or None when it has none."""
     if isinstance(reference, Mapping):
@@ -175,6 +186,12 @@ def gold_of(reference: object) -> str | None:
     if isinstance(reference, str) and reference.strip():
         return reference
     return None
+
+
+def gold_answers(text: str) -> list[str]:
+    """The answer(s) a gold holds: its boxes' contents, or the whole text."""
+    boxes = find_boxes(text) if "box" in text else []
+    return [b.content for b in boxes] or [text]
 
 
 @lru_cache(maxsize=8192)

@@ -140,6 +140,9 @@ class Grade:
         }
 
 
+_FIELDS = frozenset({"id", "prompt", "completion", "reference", "metadata"})
+
+
 def coerce_sample(obj: object) -> Sample | str:
     """Turn a Sample or a sample dict into a Sample, or return why it cannot be one.
 
@@ -153,16 +156,21 @@ def coerce_sample(obj: object) -> Sample | str:
             or _text_problem(obj.prompt, "prompt")
             or obj
         )
-    if not isinstance(obj, Mapping):
+    # Plain dicts (every server and CLI item) skip the slower Mapping ABC check.
+    if type(obj) is not dict and not isinstance(obj, Mapping):
         return f"a sample must be an object, got {type(obj).__name__}"
-    if "completion" not in obj:
+    completion = obj.get("completion", _MISSING)
+    if completion is _MISSING:
         return "no 'completion' field"
-    completion = obj["completion"]
     prompt = obj.get("prompt")
     if prompt is None:
         prompt = ""
-    for name, value in (("completion", completion), ("prompt", prompt)):
-        problem = _text_problem(value, name)
+    if type(completion) is not str:
+        problem = _text_problem(completion, "completion")
+        if problem:
+            return problem
+    if type(prompt) is not str:
+        problem = _text_problem(prompt, "prompt")
         if problem:
             return problem
     metadata = obj.get("metadata")
@@ -170,17 +178,14 @@ def coerce_sample(obj: object) -> Sample | str:
         metadata = {}
     elif not isinstance(metadata, Mapping):
         return f"'metadata' must be an object, got {type(metadata).__name__}"
-    unknown = set(obj) - {"id", "prompt", "completion", "reference", "metadata"}
-    if unknown:
+    extra = obj.keys() - _FIELDS
+    if extra:
         # Extra columns (as in TRL datasets) travel in metadata rather than being lost.
-        metadata = {**{k: obj[k] for k in sorted(unknown)}, **metadata}
-    return Sample(
-        completion=completion,
-        prompt=prompt,
-        reference=obj.get("reference"),
-        metadata=metadata,
-        id=obj.get("id"),
-    )
+        metadata = {**{k: obj[k] for k in sorted(extra)}, **metadata}
+    return Sample(completion, prompt, obj.get("reference"), metadata, obj.get("id"))
+
+
+_MISSING = object()
 
 
 def size_problem(sample: Sample, max_chars: int) -> str | None:

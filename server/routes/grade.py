@@ -11,22 +11,10 @@ from ..deps import Authorized, StateDep
 from ..errors import bad_request, too_large
 from ..grading import grade_batch, parse
 from ..results import dumps, grades_to_dicts, record_counts
-from ..schemas import ErrorResponse, GradeResponse
+from ..schemas import ERROR_RESPONSES, GradeResponse
 from ..settings import Settings
 
 router = APIRouter(tags=["grading"], dependencies=[Authorized])
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse, "description": why}
-    for code, why in {
-        400: "malformed JSON or a wrong envelope type",
-        401: "missing or wrong API key",
-        413: "body or batch over the server's limits",
-        422: "the spec names an unknown verifier or bad options",
-        429: "the queue is full; retry after Retry-After seconds",
-        503: "not ready or shutting down; retry after Retry-After seconds",
-    }.items()
-}
 
 
 def _seconds(options: dict[str, Any], name: str, cap: float) -> float | None:
@@ -40,10 +28,10 @@ def _seconds(options: dict[str, Any], name: str, cap: float) -> float | None:
     return float(value)
 
 
-def check_batch(samples: object, settings: Settings) -> list[Any]:
-    """The samples list, or 400/413 that says why not."""
+def check_batch(samples: object, settings: Settings, field: str = "samples") -> list[Any]:
+    """The batch (the ``field`` array), or 400/413 that says why not."""
     if not isinstance(samples, list):
-        raise bad_request(f"'samples' must be an array of sample objects, got {json_type(samples)}")
+        raise bad_request(f"'{field}' must be an array, got {json_type(samples)}")
     if len(samples) > settings.max_batch:
         raise too_large(
             f"the batch has {len(samples):,} samples; this server takes at most "
@@ -56,7 +44,10 @@ def check_batch(samples: object, settings: Settings) -> list[Any]:
     "/v1/grade",
     summary="Grade a batch of samples against a reward spec",
     response_class=Response,
-    responses={200: {"model": GradeResponse, "description": "one result per sample"}, **_ERRORS},
+    responses={
+        200: {"model": GradeResponse, "description": "one result per sample"},
+        **ERROR_RESPONSES,
+    },
     openapi_extra={
         "requestBody": {
             "required": True,

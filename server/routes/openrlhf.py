@@ -21,8 +21,8 @@ from ..errors import ApiError, bad_request
 from ..grading import grade_batch, parse
 from ..openrlhf import split_response
 from ..results import dumps, grades_to_dicts, record_counts
-from ..schemas import OpenRLHFResponse
-from .grade import _ERRORS, check_batch
+from ..schemas import ERROR_RESPONSES, OpenRLHFResponse
+from .grade import check_batch
 
 router = APIRouter(tags=["compatibility"], dependencies=[Authorized])
 
@@ -56,7 +56,10 @@ def _strings(body: dict[str, Any], name: str, n: int | None) -> list[Any] | None
     "/v1/openrlhf",
     summary="OpenRLHF remote reward model protocol",
     response_class=Response,
-    responses={200: {"model": OpenRLHFResponse, "description": "one reward per query"}, **_ERRORS},
+    responses={
+        200: {"model": OpenRLHFResponse, "description": "one reward per query"},
+        **ERROR_RESPONSES,
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -87,7 +90,7 @@ async def openrlhf(
             "no spec: add ?spec=<verifier or JSON> to the URL or set VERIGRADE_DEFAULT_SPEC"
         )
     body = await read_json_object(request, settings.max_body_bytes)
-    queries = check_batch(body.get("query"), settings) if "query" in body else None
+    queries = check_batch(body.get("query"), settings, "query") if "query" in body else None
     if queries is None:
         raise bad_request("missing 'query': an array of prompt+response strings")
     prompts = _strings(body, "prompts", len(queries))

@@ -189,7 +189,7 @@ def test_openrlhf_never_returns_null_rewards(client: httpx.Client) -> None:
         # A path is a (strange) verifier name here, never a file the server reads.
         ("/v1/openrlhf?spec=/etc/hostname", {"query": ["x"]}, 422, "unknown verifier"),
         ("/v1/openrlhf?spec=think_format", {"prompts": ["x"]}, 400, "missing 'query'"),
-        ("/v1/openrlhf?spec=think_format", {"query": "x"}, 400, "'samples' must be an array"),
+        ("/v1/openrlhf?spec=think_format", {"query": "x"}, 400, "'query' must be an array"),
         ("/v1/openrlhf?spec=think_format", {"query": ["x"], "labels": [1, 2]}, 400, "2 entries"),
     ],
 )
@@ -211,3 +211,42 @@ def test_openrlhf_default_spec_from_settings() -> None:
     with make_app(default_spec='{"think_format": 2.0}') as app, app.client() as configured:
         data = configured.post("/v1/openrlhf", json={"query": [GOOD]}).json()
         assert data["rewards"] == [2.0]
+
+
+def test_lone_surrogates_from_model_output_are_graded(client: httpx.Client) -> None:
+    # json.dumps writes "\ud800" for a str a broken decode left a lone surrogate in.
+    body = json.dumps(
+        {"spec": "think_format", "samples": [{"completion": "<think>a\ud800</think> b"}]}
+    )
+    answer = client.post("/v1/grade", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 200
+    assert answer.json()["results"][0]["verdicts"]["think_format"]["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"spec": "think_format", "samples": [{"completion": "x", "reference": '
+        + b"[" * 5000
+        + b"]" * 5000
+        + b"}]}",
+        b'{"spec": "think_format", "samples": [{"completion": "\xff\xfe"}]}',
+    ],
+    ids=["nested-5000-deep", "invalid-utf8"],
+)
+def test_hostile_json_is_400(client: httpx.Client, body: bytes) -> None:
+    answer = client.post("/v1/grade", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 400
+    assert "not valid JSON" in answer.json()["detail"]
+    assert_healthy(client)
+
+
+def test_non_finite_scores_become_zero_not_null() -> None:
+    from verigrade.server.results import grades_to_dicts
+    from verigrade.verifiers import Grade, Verdict
+
+    bad = Grade("x", float("nan"), {"v": Verdict(float("inf"), "ok", "")})
+    counts: dict[tuple[str, str], int] = {}
+    [result] = grades_to_dicts([bad], details=True, counts=counts)
+    assert result["reward"] == 0.0 and result["verdicts"]["v"]["score"] == 0.0
+    assert counts == {("v", "ok"): 1}

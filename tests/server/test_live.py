@@ -3,6 +3,7 @@ limits, disconnects and graceful shutdown."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -45,6 +46,12 @@ def test_the_client_returns_the_library_grades(live: LiveServer) -> None:
     assert grades[-1].id == 600
 
 
+def test_the_client_sends_lone_surrogates(live: LiveServer) -> None:
+    with GradeClient(live.url) as client:
+        grades = client.grade([{"completion": "<think>a\ud800</think> b"}], "think_format")
+    assert grades[0].reward == 1.0
+
+
 def test_client_errors_are_typed(live: LiveServer) -> None:
     with GradeClient(live.url) as client, pytest.raises(GradeRequestError) as caught:
         client.grade([{"completion": "x"}], "no_such_verifier")
@@ -75,6 +82,11 @@ def test_a_chunked_body_is_cut_at_the_limit(live: LiveServer) -> None:
     answer = httpx.post(f"{live.url}/v1/grade", content=body(), timeout=30)
     assert answer.status_code == 413
     assert "more than" in answer.json()["detail"]
+    # With a Content-Length the answer comes before the body is read, over a real socket.
+    declared = {"spec": "think_format", "samples": [{"completion": "x" * 10_000_000}]}
+    answer = httpx.post(f"{live.url}/v1/grade", json=declared, timeout=30)
+    assert answer.status_code == 413
+    assert "10,000,0" in answer.json()["detail"]
     assert httpx.get(f"{live.url}/readyz").status_code == 200
 
 
@@ -168,3 +180,19 @@ def test_verigrade_serve(cli_server: tuple[subprocess.Popen[str], str]) -> None:
     assert httpx.post(f"{url}/v1/grade", json={}).status_code == 401
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+
+
+def test_plain_uvicorn_serves_the_module_app() -> None:
+    port = free_port()
+    env = {**os.environ, "VERIGRADE_WORKERS": "1", "VERIGRADE_MAX_BATCH": "3"}
+    command = [sys.executable, "-m", "uvicorn", "verigrade.server.app:app",
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    server = LiveServer(command, env, port)
+    try:
+        body = {"spec": "think_format", "samples": [{"completion": GOOD}] * 4}
+        too_many = httpx.post(f"{server.url}/v1/grade", json=body)
+        assert too_many.status_code == 413  # VERIGRADE_MAX_BATCH reached the app
+        body["samples"] = body["samples"][:3]
+        assert httpx.post(f"{server.url}/v1/grade", json=body).status_code == 200
+    finally:
+        server.stop()

@@ -31,6 +31,8 @@ PATHOLOGICAL = [
     "\\frac{1}{" * 200 + "2" + "}" * 200,  # ISSUE 6: deeply nested
     "(" * 45 + "1" + ")" * 45,  # nested brackets, short enough for the length cap
     "x+" * 600 + "1",  # longer than any real answer
+    "+".join(f"x^{i % 9}y" for i in range(150))[:990],  # too many terms for the parser
+    "\\sin(" * 30 + "x" + ")" * 30,  # nested functions: the parser slows with each level
 ]
 
 
@@ -62,12 +64,31 @@ def test_megabyte_completions_end(completion: str) -> None:
     verdict = VERIFIER.verify(Sample(completion=completion, reference="3"))
     assert verdict.status in ("invalid_input", "no_answer", "ok")
     assert verdict.score == 0.0
+    assert len(repr(verdict.details)) < 2000  # the megabyte is not echoed back
 
 
 def test_undefined_values_are_never_equal() -> None:
     for answer in ("\\frac{1}{0}", "\\infty-\\infty"):
         verdict = VERIFIER.verify(Sample(completion=f"\\boxed{{{answer}}}", reference="3"))
         assert verdict.score == 0.0, verdict
+
+
+@pytest.mark.parametrize(
+    "gold, answer, expected",
+    [
+        # expand() of these would have 176,851 terms: probes decide instead of simplify.
+        ("(a+b+c+d)^{100}", "(a+b+c+d)^{99}(a+b+c+d)", 1.0),
+        ("(a+b+c+d)^{100}", "(a+b+c+d)^{100}+1", 0.0),
+        # At the probe points S^100 dwarfs the constant; exact rational probes still see it.
+        ("(a+b+c+d)^{100} = 1", "(a+b+c+d)^{100} = 0", 0.0),
+        ("2(a+b+c+d)^{100} = 0", "(a+b+c+d)^{100} = 0", 1.0),
+    ],
+)
+def test_large_polynomials_are_decided_without_expanding(
+    gold: str, answer: str, expected: float
+) -> None:
+    verdict = VERIFIER.verify(Sample(completion=f"\\boxed{{{answer}}}", reference=gold))
+    assert (verdict.status, verdict.score) == ("ok", expected), verdict
 
 
 def test_guards_hold_from_threads() -> None:

@@ -101,12 +101,19 @@ def test_details_say_what_was_extracted_and_which_rule_decided() -> None:
     verdict = verdict_of("So \\boxed{3}. Wait, no: \\boxed{\\frac{10}{2}}", "5")
     assert verdict.details == {
         "gold": "5",
+        "gold_answers": ["5"],
         "extracted": ["\\frac{10}{2}"],
         "extraction_rule": "boxed",
         "superseded": ["3"],
         "rule": "equal numbers (exact)",
     }
     assert verdict.reason == "equal: equal numbers (exact)"
+
+
+def test_details_show_the_answers_taken_from_a_boxed_gold() -> None:
+    verdict = verdict_of("\\boxed{1} and \\boxed{-2}", "the roots are \\boxed{1}, \\boxed{-2}")
+    assert verdict.details["gold_answers"] == ["1", "-2"]
+    assert verdict.score == 1.0
 
 
 def test_extraction_priority_option() -> None:

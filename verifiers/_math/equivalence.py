@@ -10,6 +10,7 @@ differ, ``2\\sqrt2`` and ``\\sqrt8`` do not), and expressions with variables by
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -20,10 +21,16 @@ from .numbers import Num, close_enough
 from .parse import Interval, Leaf, Matrix, Node, Relation, Seq, SetExpr, Union, Words
 from .sym import Unparsable, to_sympy
 
+MAX_EXPANDED_TERMS = 2000
+SIMPLIFY_MAX_NODES = 120
+"""Larger differences are judged by the probes alone: simplify can take seconds on them."""
 RELATIVE_ZERO = 1e-35
 """A difference this small relative to the values, at 50 digits, is zero."""
-_PROBES = ((13, 10), (27, 11), (7, 19), (41, 17))
-_SYMBOL = re.compile(r"^[a-zA-Z](?:_\{?\w+\}?)?$|^\\[a-zA-Z]+$")
+# Probe points straddle zero: an identity must hold for negative values too, or
+# sqrt(x^2) would pass for x (it is |x|).
+_PROBES = ((13, 10), (-27, 11), (7, 19), (-41, 17))
+# A lone variable, subscripted variable, Greek letter or function value: x, a_1, \theta, f(x).
+_SYMBOL = re.compile(r"^(?:[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+)(?:\([a-z](?:,[a-z])*\))?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +82,7 @@ def equivalent(gold: Node, pred: Node, rules: Rules) -> Decision:
         return _relations(gold, pred, rules)
     if isinstance(gold, Matrix) or isinstance(pred, Matrix):
         return _matrices(gold, pred, rules)
+    gold, pred = _as_interval_if_bound(gold, pred), _as_interval_if_bound(pred, gold)
     if _is_set_like(gold) and _is_set_like(pred):
         return _sets(gold, pred, rules)
     return Decision(False, f"different kinds: {_kind(gold)} vs {_kind(pred)}")
@@ -112,6 +120,9 @@ def _leaves(gold: Leaf, pred: Leaf, rules: Rules) -> Decision:
         return numbers_equal(gold.num, pred.num, rules)
     if canonical(gold.text) == canonical(pred.text):
         return Decision(True, "same text")
+    based = _based_numbers(gold, pred)
+    if based is not None:
+        return based
     if _floats_differ(gold, pred):
         return Decision(False, "values differ (float evaluation, no sympy needed)")
     try:
@@ -127,6 +138,24 @@ def _leaves(gold: Leaf, pred: Leaf, rules: Rules) -> Decision:
     if gold.num is not None and gold.num.is_decimal and _is_number(p):
         return _float_rule(gold.num, p, rules)
     return sympy_equal(g, p)
+
+
+_BASED = re.compile(r"^(\w+)_\{?(\d+)\}?$")
+
+
+def _based_numbers(gold: Leaf, pred: Leaf) -> Decision | None:
+    # "52_8" is digits in base 8; sympy would read it as 52 and drop the base.
+    # Without a subscript the base is the one the question asked for, so the
+    # digits must match: "52" passes for "52_8", its decimal value 42 does not.
+    g, p = _BASED.match(canonical(gold.text)), _BASED.match(canonical(pred.text))
+    if g is None and p is None:
+        return None
+    g_digits, g_base = (g.group(1), g.group(2)) if g else (canonical(gold.text), None)
+    p_digits, p_base = (p.group(1), p.group(2)) if p else (canonical(pred.text), None)
+    same = g_digits.lower() == p_digits.lower() and (
+        g_base is None or p_base is None or int(g_base) == int(p_base)
+    )
+    return Decision(same, "digits in a stated base")
 
 
 def _floats_differ(gold: Leaf, pred: Leaf) -> bool:
@@ -197,36 +226,126 @@ def sympy_equal(a: Any, b: Any) -> Decision:
     """Equality of two sympy values: structural, then numeric (no variables) or simplify."""
     import sympy
 
-    if a == b:
-        return Decision(True, "sympy: same expression")
     if not (isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr)):
-        return Decision(False, "sympy: different values")
+        return Decision(a == b, "sympy: same value" if a == b else "sympy: different values")
+    if a == b and not a.has(sympy.zoo, sympy.nan):
+        return Decision(True, "sympy: same expression")
     if not (_finite(a) and _finite(b)):
+        # "12:00" and "1:00" both parse to undefined values: never equal to anything.
         return Decision(False, "sympy: an infinite or undefined value")
     difference = a - b
     if not difference.free_symbols:
         if difference.is_Rational:
             return Decision(difference == 0, "sympy: exact rational difference")
         value = difference.evalf(50)
-        scale = max(abs(a.evalf(50)), abs(b.evalf(50)), sympy.Float(1e-300))
-        if value.is_number and value.is_finite and abs(value) <= RELATIVE_ZERO * scale:
+        # Relative to the values themselves, with no floor: 1/2004! and 1/2006! are
+        # both below any fixed epsilon and still differ.
+        scale = max(abs(a.evalf(50)), abs(b.evalf(50)))
+        if value.is_number and value.is_finite and _negligible(value, scale):
             return Decision(True, "sympy: equal to 50 digits")
         return Decision(False, "sympy: values differ")
-    symbols = sorted(difference.free_symbols, key=str)
     zero_at_every_probe = True
-    for p, q in _PROBES[:3]:
-        point = {s: sympy.Rational(p + 3 * k, q) for k, s in enumerate(symbols)}
-        value = difference.subs(point).evalf(30)
-        if not (value.is_number and value.is_finite):
+    values = _probe(difference, difference.free_symbols, strict=False)
+    scales = _probe(a, difference.free_symbols, strict=False)
+    for value, scale in zip(values or [], scales or [None] * 3, strict=True):
+        if value is None:
             zero_at_every_probe = False
-            continue
-        if abs(value) > 1e-12 * (1 + abs(a.subs(point).evalf(30))):
+        elif value.is_Rational:
+            if value != 0:  # exact: a polynomial or rational function at a rational point
+                return Decision(False, "sympy: differ at a probe point")
+        elif abs(value) > 1e-12 * (1 + (abs(scale) if scale is not None else 0)):
             return Decision(False, "sympy: differ at a probe point")
-    if sympy.expand(difference) == 0 or sympy.simplify(difference) == 0:
+    if _simplifiable(difference) and (
+        sympy.expand(difference) == 0 or sympy.simplify(difference) == 0
+    ):
         return Decision(True, "sympy: simplifies to the same expression")
     if zero_at_every_probe:
         return Decision(True, "sympy: equal at every probe point (simplify could not prove it)")
     return Decision(False, "sympy: could not show they are equal")
+
+
+def _negligible(value: Any, scale: Any) -> bool:
+    """Whether an evaluated difference is zero to 50 digits relative to ``scale``.
+
+    When a difference cancels below its working precision, sympy's evalf returns a
+    Float with (almost) no significant bits, printed ``0.e-122``: ``\\sin(\\pi) - 0``
+    is such a zero. A real difference keeps its 50 digits (``1/2004! - 1/2006!``).
+    """
+    import sympy
+
+    for part in value.as_real_imag():
+        if part == 0 or (isinstance(part, sympy.Float) and part._prec < 20):
+            continue
+        if not abs(part) <= RELATIVE_ZERO * scale:
+            return False
+    return True
+
+
+def _probe(expr: Any, symbols: Any, *, strict: bool = True) -> list[Any] | None:
+    """``expr`` at the fixed probe points: exact where it is rational there.
+
+    A point where it is not a finite number makes the result None (``strict``) or
+    is None in the list.
+    """
+    import sympy
+
+    ordered = sorted(symbols, key=str)
+    values: list[Any] = []
+    for p, q in _PROBES[:3]:
+        value = expr.subs({s: sympy.Rational(p + 3 * k, q) for k, s in enumerate(ordered)})
+        if not value.is_Rational:
+            value = value.evalf(30)
+        if not (value.is_number and value.is_finite):
+            if strict:
+                return None
+            value = None
+        values.append(value)
+    return values
+
+
+def _same_number(x: Any, y: Any) -> bool:
+    if x.is_Rational and y.is_Rational:
+        return bool(x == y)
+    return bool(abs(x - y) <= 1e-9 * (1 + abs(y)))
+
+
+def _simplifiable(expr: Any) -> bool:
+    """Small enough for expand/simplify to finish quickly (else probes decide)."""
+    return _size(expr) <= SIMPLIFY_MAX_NODES and expansion_bound(expr) <= MAX_EXPANDED_TERMS
+
+
+def expansion_bound(expr: Any) -> float:
+    """An upper bound on the terms of ``expand(expr)``: ``(a+b+c+d)^{100}`` has 176,851."""
+    import sympy
+
+    if isinstance(expr, sympy.Add):
+        return sum(expansion_bound(a) for a in expr.args)
+    if isinstance(expr, sympy.Mul):
+        return math.prod(expansion_bound(a) for a in expr.args)
+    if isinstance(expr, sympy.Pow):
+        base, exponent = expr.args
+        terms = expansion_bound(base)
+        if exponent.is_Integer and terms > 1:
+            n = abs(int(exponent))
+            if n > 10_000:
+                return math.inf
+            return float(math.comb(n + int(min(terms, 1e6)) - 1, n)) if terms < 50 else math.inf
+        return terms
+    if expr.args:
+        return max(expansion_bound(a) for a in expr.args)
+    return 1.0
+
+
+def _size(expr: Any) -> int:
+    """Nodes in ``expr``, counted up to just past ``SIMPLIFY_MAX_NODES``."""
+    import sympy
+
+    count = 0
+    for _ in sympy.preorder_traversal(expr):
+        count += 1
+        if count > SIMPLIFY_MAX_NODES:
+            break
+    return count
 
 
 def _finite(expr: Any) -> bool:
@@ -305,11 +424,21 @@ def _relations(gold: Relation, pred: Relation, rules: Rules) -> Decision:
         gl, gr, pl, pr = (to_sympy(s.text) for s in sides)  # type: ignore[union-attr]
     except Unparsable as exc:
         return Decision(False, f"relation not parsable ({exc})")
-    dg, dp = sympy.expand(gl - gr), sympy.expand(pl - pr)
-    if dp == 0 or dg == 0:
-        return Decision(dg == dp, "relation: both sides equal")
-    ratio = sympy.simplify(dg / dp)
-    if ratio.free_symbols or not ratio.is_number or ratio == 0:
+    dg, dp = gl - gr, pl - pr
+    # The ratio of the two "lhs - rhs" must be one non-zero constant: probe it at
+    # fixed points first (cheap), and let simplify confirm only small expressions.
+    ratios = _probe(dg / dp, dg.free_symbols | dp.free_symbols)
+    if ratios is not None and (
+        not all(_same_number(r, ratios[0]) for r in ratios) or ratios[0] == 0
+    ):
+        return Decision(False, "relation: not a rescaling of the gold")
+    if _simplifiable(dg / dp):
+        ratio = sympy.simplify(dg / dp)
+    elif ratios is not None:
+        ratio = sympy.Float(ratios[0])
+    else:
+        return Decision(False, "relation: too large to compare")
+    if ratio.free_symbols or not ratio.is_number or ratio == 0 or not ratio.is_finite:
         return Decision(False, "relation: not a rescaling of the gold")
     if gold.op in ("=", "!="):
         return Decision(True, "equation equal up to scaling and rearrangement")
@@ -370,6 +499,21 @@ def _sets(gold: Node, pred: Node, rules: Rules) -> Decision:
         sympy.Complement(a, b) == sympy.S.EmptySet and sympy.Complement(b, a) == sympy.S.EmptySet
     )
     return Decision(bool(same), "sympy: same set" if same else "sympy: different sets")
+
+
+def _as_interval_if_bound(node: Node, other: Node) -> Node:
+    """``x \\le 2`` read as ``(-\\infty, 2]`` when the other side is an interval."""
+    if not (isinstance(node, Relation) and isinstance(other, Interval | Union)):
+        return node
+    if node.op not in ("<", "<="):
+        return node
+    closed = node.op == "<="
+    infinity = Leaf("\\infty")
+    if isinstance(node.lhs, Leaf) and _SYMBOL.match(node.lhs.text):
+        return Interval(Leaf("-\\infty"), node.rhs, False, closed)
+    if isinstance(node.rhs, Leaf) and _SYMBOL.match(node.rhs.text):
+        return Interval(node.lhs, infinity, closed, False)
+    return node
 
 
 def _as_interval(node: Node) -> Interval | None:

@@ -45,13 +45,22 @@ _WRAPPERS = re.compile(r"\\(?:mathrm|mathbf|boldsymbol|mathit|operatorname|textb
 _TEXT = re.compile(r"\\(?:text|textrm|textit|textnormal|mbox|hbox)\s*\{([^{}]*)\}(\^\{?\d\}?)?")
 _FRAC_SHORT = re.compile(r"\\frac\s*(\d|\{[^{}]*\})\s*(\d|[a-zA-Z]|\{[^{}]*\})")
 _SQRT_SHORT = re.compile(r"\\sqrt\s*(\d+|[a-zA-Z])")
-# A unit: two or more letters after a number or closing bracket, at the end.
+# A unit after a number or closing bracket, at the end: a known abbreviation
+# ("5cm", "5 cm^2"), or words of three letters or more after a space ("18 dollars",
+# "3 square units"). Two letters glued to a value are a product ("2xy", "4ab"),
+# and a single letter is always a variable ("4t", "5 m" stay as they are).
+_UNIT_ABBREVIATIONS = (
+    "cm|mm|km|kg|mg|ml|mL|ft|in|yd|mi|hr|hrs|min|mins|sec|secs|lb|lbs|oz|mph|kph|sq|cu|deg|rad"
+)
 _TRAILING_UNITS = re.compile(
-    r"(?<=[\d})\]])\s*(?<!\\)(?:[a-zA-Z]{2,}\.?)(?:\s+[a-zA-Z]+\.?)*(?:\^\{?\d\}?)?$"
+    rf"(?<=[\d}})\]])(?:\s*(?:{_UNIT_ABBREVIATIONS})\.?|\s+[a-zA-Z]{{3,}}\.?)"
+    r"(?:\s+[a-zA-Z]+\.?)*(?:\^\{?\d\}?)?$"
 )
 _LEADING_WORDS = re.compile(r"^(?:[a-zA-Z]{2,}\s+)+(?=[-\d\\(\[{])")
 _SET_MEMBERSHIP = re.compile(r"^[a-zA-Z]\s*\\in\s*")
 _CONNECTIVES = re.compile(r"\s+(?:and|or)\s+")
+# Plain-text spellings models also write: "pi/2", "exp(16)", "-2*pi".
+_BARE_NAMES = re.compile(r"(?<![\\a-zA-Z])(pi|exp|sin|cos|tan|ln|log)(?![a-zA-Z])")
 _EDGE_PUNCT = " .;:,\n\t"
 # Sentence punctuation around an answer, but never the point of ".5".
 _EDGES = re.compile(r"^(?:[\s;:,]|\.(?!\d))+|[\s.;:,]+$")
@@ -116,7 +125,8 @@ def only_text(text: str) -> str | None:
 
 def normalize(text: str) -> str:
     """The canonical spelling of one answer (already cut out of its completion)."""
-    text = unwrap_boxed(strip_delimiters(text))
+    text = unwrap_boxed(strip_delimiters(text.strip().strip("*")))
+    text = _BARE_NAMES.sub(r"\\\1", text)
     for old, new in _REPLACE:
         text = text.replace(old, new)
     text = _SIZING.sub("", text)

@@ -107,6 +107,8 @@ _RELATIONS = (
     ("=", "="),
 )
 _CHOICE = re.compile(r"^\(?([A-E])\)?$")
+# "(B) 5" or "(B)\ 5": a multiple-choice answer that also restates the option.
+_CHOICE_PREFIX = re.compile(r"^\(([A-E])\)(?![,\]])")
 _WORDS = re.compile(r"^[A-Za-z][A-Za-z' -]{2,}$")
 _MATRIX = re.compile(r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^}]*\})?(.*)\\end\{\1\}$", re.DOTALL)
 
@@ -140,7 +142,7 @@ def _parse(text: str) -> Node:
     num = _number(text)
     if num is not None:
         return Leaf(text, num)
-    m = _CHOICE.match(text)
+    m = _CHOICE.match(text) or _CHOICE_PREFIX.match(text)
     if m:
         return Words(m.group(1), choice=True)
     if "\\setminus" in text or "\\mathbb" in text or "\\emptyset" in text or "\\varnothing" in text:
@@ -148,9 +150,6 @@ def _parse(text: str) -> Node:
     parts = _split_top(text, "\\cup")
     if len(parts) > 1:
         return Union(tuple(_parse(p) for p in parts))
-    relation = _relation(text)
-    if relation is not None:
-        return relation
     m = _MATRIX.match(text)
     if m:
         rows = [r for r in m.group(2).split("\\\\") if r.strip()]
@@ -160,11 +159,14 @@ def _parse(text: str) -> Node:
         return Seq("set", _items(_split_top(inner, ",")) if inner else ())
     if text[:1] in "([" and text[-1:] in ")]" and _closes_at_end(text, 0):
         return _bracketed(text)
-    items = _split_top(text, ",")
+    items = _split_commas(text)
     if len(items) > 1:
         if len(items) > MAX_ITEMS:
             raise Rejected(f"more than {MAX_ITEMS} items")
         return Seq("list", _items(items))
+    relation = _relation(text)
+    if relation is not None:
+        return relation
     pm = _split_top(text, "\\pm")
     if len(pm) == 2:
         head, tail = pm
@@ -172,6 +174,17 @@ def _parse(text: str) -> Node:
     if _WORDS.match(text) and " " in text:
         return Words(text.lower())
     return Leaf(text)
+
+
+def _split_commas(text: str) -> list[str]:
+    # Commas separate answers ("x=2, x=3"), except thousands groups ("x = 10,000").
+    parts: list[str] = []
+    for part in _split_top(text, ","):
+        if parts and re.fullmatch(r"\d{3}", part) and parts[-1][-1:].isdigit():
+            parts[-1] += "," + part
+        else:
+            parts.append(part)
+    return parts
 
 
 def _items(parts: list[str]) -> tuple[Node, ...]:

@@ -22,9 +22,18 @@ MAX_EXPONENT_LOG10 = 5.0
 """Largest exponent allowed: 10^5 (``2^{99999}`` has 30k digits and is still cheap)."""
 MAX_SYMBOLIC_EXPONENT_LOG10 = 3.0
 """A variable's power may reach 1000: ``expand`` of ``(1+x)^{10^5}`` would not end."""
-MAX_FACTORIAL = 1000
+MAX_FACTORIAL = 5000
 MAX_NODES = 600
 
+MAX_ATOMS = 300
+"""Numbers, letters and commands an expression may hold: the parser needs ~1 s for 600."""
+MAX_FUNCTIONS = 12
+"""Function applications (``\\sin``, ``\\log``, ...): nested ones make the parser crawl."""
+
+_ATOM = re.compile(r"\\[a-zA-Z]+|[a-zA-Z]|\d+")
+_FUNCTION = re.compile(
+    r"\\(?:arc)?(?:sin|cos|tan|sec|csc|cot)h?(?![a-zA-Z])|\\(?:log|ln|exp|lg)(?![a-zA-Z])"
+)
 _BINOM = re.compile(r"\\[dt]?binom\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _BIG_FACTORIAL = re.compile(r"(\d+)\s*!")
 
@@ -67,13 +76,19 @@ def _finish(expr: Any) -> Any:
 
 
 def _text_guards(text: str) -> None:
+    atoms = len(_ATOM.findall(text))
+    if atoms > MAX_ATOMS:
+        raise Rejected(f"expression has {atoms} terms, over {MAX_ATOMS}")
+    functions = len(_FUNCTION.findall(text))
+    if functions > MAX_FUNCTIONS:
+        raise Rejected(f"expression applies {functions} functions, over {MAX_FUNCTIONS}")
     # \binom is evaluated while parsing, before any tree guard could see it.
     for top, bottom in _BINOM.findall(text):
         for arg in (top, bottom):
             if "^" in arg or "!" in arg or len(re.sub(r"\D", "", arg)) > 4:
                 raise Rejected(f"binomial too large to evaluate: \\binom{{{top}}}{{{bottom}}}")
     for digits in _BIG_FACTORIAL.findall(text):
-        if len(digits) > 4 or int(digits) > MAX_FACTORIAL:
+        if len(digits) > 5 or int(digits) > MAX_FACTORIAL:
             raise Rejected(f"factorial too large to evaluate: {digits}!")
 
 

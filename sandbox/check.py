@@ -1,0 +1,76 @@
+"""``verigrade sandbox-check``: which isolation layers this machine gives a sandboxed run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from typing import Any
+
+from .client import Sandbox, SandboxError
+from .isolation import ALL_LAYERS
+from .limits import Limits
+
+
+def register(subparsers: Any) -> None:
+    """Add ``verigrade sandbox-check`` (entry point in group ``verigrade.commands``)."""
+    parser = subparsers.add_parser(
+        "sandbox-check",
+        help="show which sandbox isolation layers are active here",
+        description=(
+            "Start the sandbox's fork server, report each isolation layer as active or why "
+            "not, and run a trivial program through it. Exit status 1 when a layer is missing."
+        ),
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(handler=run)
+
+
+def report() -> dict[str, Any]:
+    """The layers (``"active"`` or why not), the sandbox uid, and a trial run's outcome."""
+    box = Sandbox()
+    try:
+        layers = box.active_layers()
+        trial = box.run_python("print(6 * 7)", limits=Limits(wall_seconds=5))
+        ok = trial.status == "ok" and trial.stdout == b"42\n"
+        if layers.get("pid_namespace") == "active":
+            cleanup = "pid namespace (everything a run starts dies with it)"
+        elif layers.get("uid") == "active":
+            cleanup = "sandbox uid (every process of the uid is killed after a run)"
+        else:
+            cleanup = "process group only: a daemon that calls setsid() can outlive its run"
+        return {
+            "layers": {name: layers.get(name, "unknown") for name in ALL_LAYERS},
+            "cleanup": cleanup,
+            "uid": box.uid,
+            "interpreter": box.interpreter,
+            "trial_run": "ok" if ok else trial.reason,
+            "compilers": {name: shutil.which(name) for name in ("gcc", "g++")},
+        }
+    finally:
+        box.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the report; exit status 0 only when every layer is active and the trial ran."""
+    try:
+        facts = report()
+    except SandboxError as error:
+        print(f"sandbox unavailable: {error}")
+        return 1
+    complete = all(state == "active" for state in facts["layers"].values())
+    healthy = complete and facts["trial_run"] == "ok"
+    if getattr(args, "json", False):
+        print(json.dumps({**facts, "complete": healthy}, indent=2))
+        return 0 if healthy else 1
+    for name, state in facts["layers"].items():
+        mark = "ok  " if state == "active" else "MISSING"
+        print(f"{mark:8}{name:17}{state}")
+    print(f"sandbox uid: {facts['uid']}   interpreter: {facts['interpreter']}")
+    print(f"trial run: {facts['trial_run']}")
+    print(f"process cleanup: {facts['cleanup']}")
+    for name, path in facts["compilers"].items():
+        print(f"{name}: {path or 'not installed (C/C++ programs cannot be graded)'}")
+    if not healthy:
+        print("DEGRADED: runs go ahead without the missing layers")
+    return 0 if healthy else 1

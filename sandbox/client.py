@@ -1,0 +1,578 @@
+"""The judging side of the sandbox: start the fork server, feed runs, collect what comes back.
+
+The fork server (``zygote.py``) is started once per process with an empty environment and an
+absolute interpreter path; it forks one isolated child per run. This side owns every pipe of
+the run, so inputs and outputs never pass through the server, and expected outputs never leave
+this process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import math
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import wire
+from .limits import Limits
+from .result import RunResult
+
+logger = logging.getLogger(__name__)
+
+_ZYGOTE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zygote.py")
+_SETUP_FAILED = 125
+DEFAULT_LIMITS = Limits()
+#: Time allowed beyond a run's own deadline for the server to report before we give up on it.
+_SERVER_GRACE = 2.0
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (could not start, lost its fork server)."""
+
+
+class SandboxUnavailable(SandboxError):
+    """A layer the caller required is not available on this machine."""
+
+
+class SandboxDegraded(UserWarning):
+    """Some isolation layers are not available; runs go ahead without them."""
+
+
+@dataclass
+class _Stream:
+    fd: int
+    data: bytearray = field(default_factory=bytearray)
+    open: bool = True
+
+
+class _Run:
+    """The pipes of one child and the loop that moves bytes until a condition holds."""
+
+    def __init__(self, box: Sandbox, request: dict[str, Any], setup: bytes, stdin: bytes | None):
+        self.box = box
+        self.limits: Limits = request["limits_obj"]
+        self.started = time.monotonic()
+        stdin_r, stdin_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        to_r, to_w = os.pipe()
+        from_r, from_w = os.pipe()
+        child_fds = [stdin_r, out_w, err_w, to_r, from_w]
+        payload = {k: v for k, v in request.items() if k != "limits_obj"}
+        payload["limits"] = self.limits.to_wire()
+        try:
+            socket.send_fds(box._control, [json.dumps(payload).encode()], child_fds)
+        finally:
+            for fd in child_fds:
+                os.close(fd)
+        for fd in (stdin_w, to_w, out_r, err_r, from_r):
+            os.set_blocking(fd, False)
+        self.stdout = _Stream(out_r)
+        self.stderr = _Stream(err_r)
+        self.replies = _Stream(from_r)
+        self.pending: dict[int, bytearray] = {to_w: bytearray(setup)}
+        self.to_child: int | None = to_w
+        self.stdin_w: int | None = stdin_w
+        if stdin:
+            self.pending[stdin_w] = bytearray(stdin)
+        else:
+            os.close(stdin_w)
+            self.stdin_w = None
+        self.exit: dict[str, Any] | None = None
+        self.truncated = False
+        self.kill_sent = False
+        self.setup_error: str | None = None
+        self.ready = False
+        self.consumed = 0  # bytes of ``replies`` already handed out
+        self.closed = False
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def pump(self, done: Callable[[], bool], deadline: float) -> bool:
+        """Move bytes until ``done()`` or the child exits; False if ``deadline`` passed first."""
+        control = self.box._control.fileno()
+        while not done():
+            if self.exit is not None:
+                return bool(done())
+            now = time.monotonic()
+            if now >= deadline:
+                return False
+            # poll, not select: a busy server's descriptors can be numbered past 1024.
+            poller = select.poll()
+            for stream in (self.stdout, self.stderr, self.replies):
+                if stream.open:
+                    poller.register(stream.fd, select.POLLIN)
+            poller.register(control, select.POLLIN)
+            for fd in self.pending:
+                poller.register(fd, select.POLLOUT)
+            for fd, _ in poller.poll(math.ceil((deadline - now) * 1000)):
+                if fd == control:
+                    self._control_message()
+                elif fd in self.pending:
+                    self._write(fd)
+                else:
+                    self._read(fd)
+        return True
+
+    def _write(self, fd: int) -> None:
+        buffer = self.pending[fd]
+        try:
+            written = os.write(fd, buffer[: 1 << 16])
+        except BrokenPipeError:
+            written = len(buffer)  # the child stopped reading; its loss
+        del buffer[:written]
+        if not buffer:
+            del self.pending[fd]
+            if fd == self.stdin_w:
+                os.close(fd)  # EOF on stdin: programs that read to the end can finish
+                self.stdin_w = None
+
+    def _read(self, fd: int) -> None:
+        stream = next(s for s in (self.stdout, self.stderr, self.replies) if s.fd == fd)
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return
+        if not chunk:
+            stream.open = False
+            return
+        if stream is self.replies:
+            stream.data += chunk
+            if len(stream.data) - self.consumed > self.limits.output_bytes:
+                self.truncated = True
+                self.kill()
+            if not self.ready:
+                self._check_setup()
+            return
+        room = self.limits.output_bytes - len(self.stdout.data) - len(self.stderr.data)
+        stream.data += chunk[: max(room, 0)]
+        if len(chunk) > room:
+            self.truncated = True
+            self.kill()
+
+    def _check_setup(self) -> None:
+        data = self.replies.data
+        if data[:1] == b"R":
+            self.ready = True
+            self.consumed = 1
+        elif data[:1] == b"E" and data.endswith(b"\n"):
+            self.setup_error = data[1:].decode("utf-8", "replace").strip()
+
+    def _control_message(self) -> None:
+        message = self.box._control.recv(65536)
+        if not message:
+            raise SandboxError("the fork server died")
+        decoded = json.loads(message)
+        if decoded.get("op") == "exited":
+            self.exit = decoded
+            self._drain()
+
+    def _drain(self) -> None:
+        """Collect what the dead tree left in the pipes (bounded: a leak must not stall us)."""
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            streams = [s for s in (self.stdout, self.stderr, self.replies) if s.open]
+            if not streams:
+                break
+            poller = select.poll()
+            for stream in streams:
+                poller.register(stream.fd, select.POLLIN)
+            ready = poller.poll(50)
+            if not ready:
+                break
+            for fd, _ in ready:
+                self._read(fd)
+
+    def kill(self) -> None:
+        """Ask the server to SIGKILL the run's whole tree (once)."""
+        if not self.kill_sent and self.exit is None:
+            self.kill_sent = True
+            self.box._control.send(b'{"op": "kill"}')
+
+    def wait_exit(self) -> dict[str, Any]:
+        """Wait for the server's exit report, killing the run at its deadline if it has not."""
+        hard = self.started + self.limits.wall_seconds + _SERVER_GRACE
+        if not self.pump(lambda: self.exit is not None, hard):
+            self.box._restart("fork server did not report an exit in time")
+            raise SandboxError("fork server did not report an exit in time")
+        assert self.exit is not None
+        return self.exit
+
+    def close_to_child(self) -> None:
+        """EOF on the child's call stream: a session program returns and exits."""
+        if self.to_child is not None:
+            self.pending.pop(self.to_child, None)
+            os.close(self.to_child)
+            self.to_child = None
+
+    def close(self) -> None:
+        """Close our ends of the pipes (once: a number closed twice may be someone else's)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.close_to_child()
+        if self.stdin_w is not None:
+            os.close(self.stdin_w)
+            self.stdin_w = None
+        for stream in (self.stdout, self.stderr, self.replies):
+            os.close(stream.fd)
+        self.pending.clear()
+
+    def result(self) -> RunResult:
+        exit = self.wait_exit()
+        status = int(exit["status"])
+        code = os.waitstatus_to_exitcode(status)
+        cpu = float(exit["cpu"])
+        timed_out = bool(exit["timed_out"])
+        sig = -code if code < 0 else None
+        killed_by_us = self.kill_sent or timed_out
+        if sig in (signal.SIGXCPU, signal.SIGKILL) and not killed_by_us:
+            # Nobody here sent it, and the run used a good part of its CPU allowance: it is
+            # RLIMIT_CPU (the kernel checks once per tick; rusage is an estimate).
+            timed_out = cpu >= 0.5 * self.limits.cpu_seconds
+        error = self.setup_error
+        if error is None and not self.ready and code == _SETUP_FAILED:
+            error = "the child failed before the program started"
+        return RunResult(
+            exit_code=None if sig is not None else code,
+            signal=sig,
+            stdout=bytes(self.stdout.data),
+            stderr=bytes(self.stderr.data),
+            timed_out=timed_out,
+            output_truncated=self.truncated,
+            wall_seconds=time.monotonic() - self.started,
+            cpu_seconds=cpu,
+            sandbox_error=error,
+        )
+
+
+def _setup_bytes(program: bytes, files: Mapping[str, bytes | tuple[bytes, int]]) -> bytes:
+    entries = []
+    blobs = []
+    for name, content in files.items():
+        data, mode = content if isinstance(content, tuple) else (content, 0o644)
+        entries.append([name, len(data), mode])
+        blobs.append(data)
+    header = json.dumps({"files": entries, "program_size": len(program)}).encode() + b"\n"
+    return header + b"".join(blobs) + program
+
+
+class Session:
+    """A Python program kept alive to answer function calls; see :meth:`Sandbox.session`.
+
+    Arguments go to the child and return values come back as exact plain types
+    (:mod:`verigrade.sandbox.wire`), so the caller compares values it built itself.
+    """
+
+    def __init__(self, run: _Run) -> None:
+        self._run = run
+        self.calls = 0
+
+    @property
+    def alive(self) -> bool:
+        """Whether the program is still running and answering."""
+        return self._run.exit is None and not self._run.kill_sent
+
+    def start(self) -> str | None:
+        """Wait until the program's top level has run; None when ready, else why it is not."""
+        run = self._run
+        deadline = run.started + run.limits.wall_seconds
+        run.pump(lambda: run.ready or run.setup_error is not None, deadline)
+        if run.setup_error is not None:
+            return f"sandbox error: {run.setup_error}"
+        if not run.ready:
+            run.kill()
+            return "timeout" if run.exit is None else "program exited during start-up"
+        return None
+
+    def call(self, name: str, args: Iterable[Any], timeout: float) -> tuple[str, Any]:
+        """Call ``name(*args)`` in the program.
+
+        Returns ``("ok", value)``, ``("error", reason)`` (the function raised, returned an
+        unsendable value, or the program died), or ``("timeout", reason)``; never raises for
+        anything the program does.
+        """
+        return self.call_many(name, [args], timeout)[0]
+
+    def call_many(
+        self, name: str, calls: Sequence[Iterable[Any]], timeout: float
+    ) -> list[tuple[str, Any]]:
+        """Send several calls at once and collect the answers in order (one round trip).
+
+        Each answer gets ``timeout`` from the one before. The list stops early, with a
+        ``timeout`` or ``error`` entry last, when the program hangs or dies.
+        """
+        run = self._run
+        if not self.alive:
+            return [("error", "the program is no longer running")]
+        self.calls += len(calls)
+        requests = b"".join(
+            json.dumps([name, wire.encode(list(args))]).encode() + b"\n" for args in calls
+        )
+        assert run.to_child is not None
+        run.pending.setdefault(run.to_child, bytearray()).extend(requests)
+        results: list[tuple[str, Any]] = []
+        for _ in calls:
+            results.append(self._answer(timeout))
+            if results[-1][0] != "ok" and not self.alive:
+                break
+        return results
+
+    def _answer(self, timeout: float) -> tuple[str, Any]:
+        run = self._run
+        deadline = min(time.monotonic() + timeout, run.started + run.limits.wall_seconds)
+
+        def answered() -> bool:
+            return b"\n" in run.replies.data[run.consumed :]
+
+        if not run.pump(answered, deadline):
+            run.kill()
+            return "timeout", f"no answer within {timeout:.2f}s"
+        if not answered():
+            run.kill()  # already gone; marks the session dead
+            return "error", "the program exited before answering" + self._exit_note()
+        end = run.replies.data.index(b"\n", run.consumed)
+        line = bytes(run.replies.data[run.consumed : end]).decode("utf-8", "replace")
+        run.consumed = end + 1
+        kind, _, body = line.partition(" ")
+        if kind == "ok":
+            try:
+                return "ok", wire.decode(body)
+            except wire.WireError as error:
+                return "error", f"unreadable return value: {error}"
+        return "error", body[:500] if kind == "err" else "malformed answer"
+
+    def _exit_note(self) -> str:
+        run = self._run
+        if run.truncated:
+            return " (output cap exceeded)"
+        tail = run.stderr.data.decode("utf-8", "replace").strip().splitlines()[-1:]
+        return f" ({tail[0][:200]})" if tail else ""
+
+    def close(self) -> RunResult:
+        """End the program (EOF on its call stream), reap it and return how it ended."""
+        run = self._run
+        try:
+            if run.exit is None:
+                run.close_to_child()
+                if not run.pump(lambda: run.exit is not None, time.monotonic() + 0.5):
+                    run.kill()
+            return run.result()
+        finally:
+            run.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Sandbox:
+    """Runs untrusted programs under every isolation layer this machine offers.
+
+    One fork server per process, started on first use; runs are sequential per instance
+    (a process grades one item at a time; use more processes for parallelism).
+
+    Args:
+        require: layers (names from :data:`verigrade.sandbox.isolation.ALL_LAYERS`) without
+            which no run may start; :class:`SandboxUnavailable` is raised if one is missing.
+        interpreter: absolute path of the Python that runs the fork server and Python programs.
+        disable: layers to leave off on purpose (to measure what each costs); reported as
+            disabled, and warned about like any missing layer.
+
+    Example:
+        >>> box = Sandbox()
+        >>> box.run_python("print(int(input()) * 2)", stdin=b"21\\n").stdout
+        b'42\\n'
+    """
+
+    def __init__(
+        self,
+        require: Iterable[str] = (),
+        interpreter: str | None = None,
+        disable: Iterable[str] = (),
+    ) -> None:
+        self.require = frozenset(require)
+        self.disable = sorted(set(disable))
+        self.interpreter = os.path.realpath(interpreter or sys.executable)
+        self.layers: dict[str, str] = {}
+        self.uid: int | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._control: socket.socket
+        self._owner = -1
+        self._lock = threading.Lock()
+        self._current: _Run | None = None
+
+    # -- the fork server -------------------------------------------------------------------
+
+    def _ensure(self) -> None:
+        if self._process is not None and self._owner == os.getpid():
+            if self._process.poll() is None:
+                return
+            self._restart("fork server exited")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        process = subprocess.Popen(
+            [self.interpreter, "-I", "-S", _ZYGOTE, str(theirs.fileno()), json.dumps(self.disable)],
+            env={},  # no secrets from the host reach anything the server forks
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            pass_fds=[theirs.fileno()],
+            close_fds=True,
+        )
+        theirs.close()
+        ours.settimeout(30)
+        try:
+            hello = json.loads(ours.recv(65536) or b"{}")
+        except (OSError, ValueError) as error:
+            process.kill()
+            process.wait()
+            raise SandboxError(f"fork server did not start: {error}") from error
+        ours.settimeout(None)
+        if hello.get("op") != "hello":
+            process.kill()
+            process.wait()
+            raise SandboxError("fork server did not start (see stderr)")
+        self._process, self._control, self._owner = process, ours, os.getpid()
+        self.layers = dict(hello["layers"])
+        self.uid = hello["uid"]
+        missing = sorted(n for n in self.require if self.layers.get(n) != "active")
+        if missing:
+            self.close()
+            raise SandboxUnavailable("required sandbox layers unavailable: " + ", ".join(missing))
+        inactive = {n: s for n, s in self.layers.items() if s != "active"}
+        if inactive:
+            text = "; ".join(f"{n}: {s}" for n, s in sorted(inactive.items()))
+            warnings.warn(f"sandbox degraded, running without {text}", SandboxDegraded, 2)
+            logger.warning("sandbox degraded, running without %s", text)
+
+    def _restart(self, why: str) -> None:
+        logger.warning("restarting the sandbox fork server: %s", why)
+        self.close()
+
+    def close(self) -> None:
+        """Stop the fork server (it kills any run still going)."""
+        self._current = None
+        process, self._process = self._process, None
+        if process is None or self._owner != os.getpid():
+            return
+        self._control.close()
+        try:
+            process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def active_layers(self) -> dict[str, str]:
+        """Each isolation layer and ``"active"`` or why it is not (starts the server)."""
+        with self._lock:
+            self._ensure()
+        return dict(self.layers)
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def _start(
+        self,
+        mode: str,
+        program: bytes,
+        argv: list[str],
+        limits: Limits,
+        files: Mapping[str, bytes | tuple[bytes, int]],
+        stdin: bytes | None,
+        session: bool = False,
+    ) -> _Run:
+        self._ensure()
+        self._finish_abandoned()
+        request = {
+            "op": "run",
+            "mode": mode,
+            "argv": argv,
+            "session": session,
+            "limits_obj": limits,
+        }
+        try:
+            run = _Run(self, request, _setup_bytes(program, files), stdin)
+        except OSError as error:  # the server went away between runs
+            self._restart(f"cannot reach the fork server: {error}")
+            raise SandboxError(f"cannot reach the fork server: {error}") from error
+        self._current = run
+        return run
+
+    def _finish_abandoned(self) -> None:
+        """Kill and reap a run nobody finished (an unclosed session), so the next one can start.
+
+        The server supervises one run at a time; a run left open would swallow the next request.
+        """
+        run, self._current = self._current, None
+        if run is None or run.exit is not None:
+            return
+        logger.warning("killing a sandboxed run that was never closed")
+        run.kill()
+        try:
+            run.wait_exit()
+        finally:
+            run.close()
+
+    def run(
+        self,
+        argv: list[str],
+        *,
+        stdin: bytes = b"",
+        files: Mapping[str, bytes | tuple[bytes, int]] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> RunResult:
+        """Execute ``argv`` (absolute path first) in a fresh working directory.
+
+        ``files`` are written into that directory first (name → bytes, or (bytes, mode)).
+        """
+        with self._lock:
+            run = self._start("exec", b"", argv, limits, files or {}, stdin)
+            try:
+                return run.result()
+            finally:
+                run.close()
+
+    def run_python(
+        self, source: str | bytes, *, stdin: bytes = b"", limits: Limits = DEFAULT_LIMITS
+    ) -> RunResult:
+        """Run a Python program as ``__main__`` with ``stdin``; forked from the warm server."""
+        program = source.encode() if isinstance(source, str) else source
+        with self._lock:
+            run = self._start("python", program, [], limits, {}, stdin)
+            try:
+                return run.result()
+            finally:
+                run.close()
+
+    def session(self, source: str | bytes, *, limits: Limits = DEFAULT_LIMITS) -> Session:
+        """Start a Python program whose functions the caller then calls (see :class:`Session`).
+
+        The session's wall limit covers its whole life; close it (or use ``with``).
+        """
+        program = source.encode() if isinstance(source, str) else source
+        self._ensure()
+        return Session(self._start("python", program, [], limits, {}, None, session=True))
+
+
+_default: Sandbox | None = None
+
+
+def default_sandbox() -> Sandbox:
+    """The process-wide sandbox (one fork server per process, restarted after a fork)."""
+    global _default
+    if _default is None or _default._owner not in (-1, os.getpid()):
+        _default = Sandbox()
+        atexit.register(_default.close)  # reap the server (and with it every run) on exit
+    return _default

@@ -1,0 +1,500 @@
+"""The warm fork server: a bare interpreter that forks one isolated child per run.
+
+Started as ``python3 -I -S zygote.py FD`` with an empty environment and a control socket on FD;
+standard library only, and no imports of ours (``isolation.py`` and ``wire.py`` are loaded by
+path). It never sees a program, an input or an expected output: the client passes the run's
+pipes as file descriptors and talks to the child directly, so a forked child inherits nothing
+worth stealing. The client judges; this process only forks, waits, kills and reports.
+
+Control messages (JSON over a SOCK_SEQPACKET socket):
+
+- client → server ``{"op": "run", "mode": "python"|"exec", "argv": [...], "limits": {...}}``
+  with five descriptors (stdin, stdout, stderr, to-child, from-child); ``{"op": "kill"}``.
+- server → client ``{"op": "hello", "layers": {...}, "uid": n}`` once;
+  ``{"op": "started"}`` then ``{"op": "exited", "status": n, "cpu": s, "timed_out": b}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import gc
+import importlib.util
+import io
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+import types
+from typing import Any
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _load(name: str) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(name, os.path.join(_HERE, f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[f"_verigrade_sandbox_{name}"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+iso: Any = _load("isolation")
+wire: Any = _load("wire")
+
+#: Each run's working directory: a fresh tmpfs mounted over it in the run's mount namespace.
+#: It sits in a root-owned tmpfs on /tmp so the Landlock rule can name /tmp (Landlock skips
+#: rules on a directory something is mounted over, so the rule must be on the parent).
+WORKDIR = "/tmp/work"
+FD_TO_CHILD = 3
+FD_FROM_CHILD = 4
+FD_STATUS = 5
+SETUP_FAILED = 125
+
+
+def _claim_uid() -> tuple[int, int] | None:
+    """Lock one uid slot for this server's lifetime, so no two servers share a uid."""
+    directory = "/run/verigrade-sandbox"
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    for slot in range(iso.UID_SLOTS - 1):  # the last slot is the probe's
+        fd = os.open(f"{directory}/uid-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return iso.UID_BASE + slot, fd
+    return None
+
+
+def _expose_interpreter() -> None:
+    """Let the sandbox uid read the interpreter when it lives under a private home (``/root``).
+
+    In this server's own mount namespace the first closed ancestor of the prefix is covered by
+    an empty tmpfs and the prefix bound back at its old path; the host is untouched.
+    """
+    prefix = os.path.realpath(sys.base_prefix)
+    parts = prefix.strip("/").split("/")
+    closed = None
+    for depth in range(1, len(parts)):
+        path = "/" + "/".join(parts[:depth])
+        if not os.stat(path).st_mode & 0o001:
+            closed = path
+            break
+    if closed is None:
+        return
+    staging = f"/run/verigrade-sandbox/prefix-{os.getpid()}"
+    os.makedirs(staging, exist_ok=True)
+    bind, move, rec = 4096, 8192, 16384
+    iso._mount(prefix, staging, None, bind | rec, None)
+    iso._mount("tmpfs", closed, "tmpfs", 0, "mode=0755,size=1m")
+    os.makedirs(prefix, exist_ok=True)
+    iso._mount(staging, prefix, None, move, None)
+    os.rmdir(staging)
+
+
+class Server:
+    """Accepts run requests on the control socket and supervises one child at a time."""
+
+    def __init__(self, control: socket.socket, disabled: list[str]) -> None:
+        self.control = control
+        self.layers = iso.probe()
+        for layer in disabled:
+            self.layers[layer] = "disabled by the caller"
+        self.active = {name for name, state in self.layers.items() if state == "active"}
+        self.uid: int | None = None
+        if "uid" in self.active:
+            claimed = _claim_uid()
+            if claimed is None:
+                self.layers["uid"] = "no free uid slot"
+                self.active.discard("uid")
+            else:
+                self.uid, self._uid_lock = claimed
+        # Network and hostname namespaces are made once, for this server: its runs follow one
+        # another, each run's processes die with it, and no run can configure interfaces, so
+        # sharing an empty network namespace leaks nothing and saves ~0.7 ms per run.
+        shared = 0
+        if "net_namespace" in self.active:
+            shared |= iso.CLONE_NEWNET
+        if "uts_namespace" in self.active:
+            shared |= iso.CLONE_NEWUTS
+        if "mount_namespace" in self.active:
+            shared |= iso.CLONE_NEWNS
+        if shared:
+            iso.unshare(shared)
+        if "mount_namespace" in self.active:
+            iso.make_mounts_private()
+            if self.uid is not None:
+                _expose_interpreter()
+            iso.private_tmpfs(["/tmp"], 1 << 20, 0, mode=0o755)
+            os.mkdir(WORKDIR, 0o755)
+        # SysV IPC objects outlive their processes, and each run's /tmp must be its own.
+        self.namespaces = 0
+        if "ipc_namespace" in self.active:
+            self.namespaces |= iso.CLONE_NEWIPC
+        if "mount_namespace" in self.active:
+            self.namespaces |= iso.CLONE_NEWNS
+        self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        self.seccomp = iso.Seccomp() if "seccomp" in self.active else None
+        self.landlock_abi = iso.landlock_abi() if "landlock" in self.active else 0
+        self.landlock = None
+        if self.landlock_abi and "mount_namespace" in self.active:
+            # Built once; without a mount namespace each run's directory differs (see run()).
+            self.landlock = self._landlock_for("/tmp")
+        # Private /dev/shm only matters when Landlock does not already forbid writing there.
+        self.tmpfs = [WORKDIR] if self.landlock_abi else [WORKDIR, "/dev/shm"]
+        _warm_up()
+        gc.freeze()  # children's collections then skip everything inherited: fewer page copies
+
+    def _landlock_for(self, writable: str) -> Any:
+        landlock = iso.Landlock(self.landlock_abi, iso.readable_paths([]), [writable, "/dev/null"])
+        # Keep the ruleset clear of the low descriptors a child rearranges (0-5, parked at 100+).
+        high = fcntl.fcntl(landlock.fd, fcntl.F_DUPFD_CLOEXEC, 200)
+        os.close(landlock.fd)
+        landlock.fd = high
+        return landlock
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.control.send(json.dumps(message).encode())
+
+    def serve(self) -> None:
+        self.send({"op": "hello", "layers": self.layers, "uid": self.uid})
+        while True:
+            data, fds, _, _ = socket.recv_fds(self.control, 65536, 8)
+            if not data:
+                return
+            request = json.loads(data)
+            if request.get("op") == "run" and len(fds) == 5:
+                self.run(request, fds)
+            else:
+                for fd in fds:
+                    os.close(fd)
+
+    def run(self, request: dict[str, Any], fds: list[int]) -> None:
+        workdir = WORKDIR
+        if "mount_namespace" not in self.active:
+            # No private tmpfs: a fresh host directory per run, removed afterwards.
+            import tempfile  # only here: every module the server holds is copied into each run
+
+            workdir = tempfile.mkdtemp(prefix="verigrade-run-")
+            if self.uid is not None:
+                os.chown(workdir, self.uid, self.uid)
+        request["workdir"] = workdir
+        status_r, status_w = os.pipe()
+        fds = [*fds, status_w]
+        if "pid_namespace" in self.active:
+            iso.unshare(iso.CLONE_NEWPID)  # the next fork becomes pid 1 of a new namespace
+        pid = os.fork()
+        if pid and "pid_namespace" in self.active:
+            # unshare(CLONE_NEWPID) works once; pointing our children back at our own namespace
+            # lets the next run unshare a fresh one.
+            iso.setns(self.own_pid_ns, iso.CLONE_NEWPID)
+        if pid == 0:
+            try:
+                _child(self, request, fds)
+            finally:
+                os._exit(SETUP_FAILED)
+        for fd in fds:
+            os.close(fd)
+        self.send({"op": "started"})
+        try:
+            self.supervise(pid, float(request["limits"]["wall_seconds"]), status_r)
+        finally:
+            os.close(status_r)
+            if workdir != WORKDIR:
+                import shutil
+
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    def supervise(self, pid: int, wall_seconds: float, status_r: int) -> None:
+        pidfd = os.pidfd_open(pid)
+        deadline = time.monotonic() + wall_seconds
+        timed_out = False
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 and not timed_out:
+                    timed_out = True
+                    self.kill(pid)
+                control = self.control.fileno()
+                ready, _, _ = select.select([pidfd, control], [], [], max(left, 0.05))
+                if pidfd in ready:
+                    break
+                if control in ready:
+                    data = self.control.recv(65536)
+                    if not data:  # the client is gone: take the run down with us
+                        self.kill(pid)
+                        os.waitpid(pid, 0)
+                        sys.exit(0)
+                    if json.loads(data).get("op") == "kill":
+                        self.kill(pid)
+        finally:
+            os.close(pidfd)
+        _, status, usage = os.wait4(pid, 0)
+        self.reap_uid()
+        os.set_blocking(status_r, False)
+        try:
+            reported = os.read(status_r, 64)  # the program's own status, from the init shim
+        except BlockingIOError:
+            reported = b""
+        if reported.isdigit():
+            status = int(reported)
+        cpu = usage.ru_utime + usage.ru_stime
+        self.send({"op": "exited", "status": status, "cpu": cpu, "timed_out": timed_out})
+
+    def kill(self, pid: int) -> None:
+        """SIGKILL the run; as pid 1 of its namespace that takes every descendant with it."""
+        for target in (pid, -pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(target, signal.SIGKILL)
+
+    def reap_uid(self) -> None:
+        """Without a pid namespace, kill whatever still runs as the sandbox uid (daemons).
+
+        A helper with the sandbox uid sends SIGKILL to every process it may signal; killed
+        daemons become our zombies (we are their namespace's init) and are reaped here, until
+        the helper finds nothing left.
+        """
+        if "pid_namespace" in self.active or self.uid is None:
+            return
+        for _ in range(100):
+            helper = os.fork()
+            if helper == 0:
+                try:
+                    os.setresuid(self.uid, self.uid, self.uid)
+                    os.kill(-1, signal.SIGKILL)  # every process of this uid but the helper
+                except ProcessLookupError:
+                    os._exit(0)  # nothing left
+                except OSError:
+                    os._exit(2)
+                os._exit(1)
+            _, status = os.waitpid(helper, 0)
+            time.sleep(0.001)  # let the killed ones exit before reaping them
+            _reap_zombies()
+            if os.waitstatus_to_exitcode(status) != 1:
+                return
+
+
+def _reap_zombies() -> None:
+    """Collect exited children that are not runs (orphans re-parented to us as init)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _init_shim() -> None:
+    """Stay behind as pid 1 of the run's namespace and run the program as pid 2.
+
+    The kernel shields a namespace's init from signals it has no handler for (a program that
+    signals itself would survive) and makes it the reaper of orphans; a program is neither
+    when it is not pid 1. This process reaps, reports the program's wait status on
+    FD_STATUS, and exits the moment the program does, which kills anything left behind.
+    """
+    program = os.fork()
+    if program == 0:
+        return
+    os.closerange(0, FD_STATUS)
+    os.closerange(FD_STATUS + 1, 65536)
+    status = 0
+    while True:
+        try:
+            reaped, reaped_status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        if reaped == program:
+            status = reaped_status
+            break
+    os.write(FD_STATUS, str(status).encode())
+    os._exit(0)
+
+
+def _warm_up() -> None:
+    """Touch what every Python run uses, so children inherit it ready instead of loading it."""
+    compile("print(int(input()) * 2)", "main.py", "exec")
+    sink = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    sink.write("warm")
+    sink.flush()
+    wire.encode([1, 2.5, "x", (1,), {1: 2}])
+    wire.decode(wire.encode([1, 2.5, "x", (1,), {1: 2}]))
+    json.loads(json.dumps({"files": [], "program_size": 0}))
+
+
+def _read_exact(stream: io.BufferedReader[io.FileIO], size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise EOFError("setup stream ended early")
+    return data
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
+    """Isolate, receive the files, then become the program. Never returns normally."""
+    try:
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target + 100)  # park above the targets so no dup2 clobbers another
+        for target in range(6):
+            os.dup2(target + 100, target)
+        keep = server.landlock.fd if server.landlock else 65536
+        os.closerange(6, keep)
+        os.closerange(keep + 1, 65536)
+        os.setsid()
+        limits = request["limits"]
+        if server.namespaces:
+            iso.unshare(server.namespaces)
+        uid = server.uid
+        workdir = request["workdir"]
+        if "mount_namespace" in server.active:
+            owner = uid if uid is not None else os.getuid()
+            iso.private_tmpfs(server.tmpfs, int(limits["file_bytes"]), owner)
+        landlock = server.landlock
+        if landlock is None and server.landlock_abi:
+            landlock = server._landlock_for(workdir)
+        iso.set_rlimits(
+            int(limits["cpu_seconds"]) or 1,
+            int(limits["memory_bytes"]),
+            int(limits["processes"]),
+            int(limits["file_bytes"]),
+            int(limits["open_files"]),
+        )
+        if uid is not None:
+            iso.drop_privileges(uid)
+        # After the uid change: changing credentials clears the parent-death signal.
+        iso.set_parent_death_signal()
+        os.chdir(workdir)
+        iso.no_new_privs()
+        if landlock is not None:
+            landlock.restrict()
+            os.close(landlock.fd)
+        if server.seccomp is not None:
+            server.seccomp.load()
+        stream = io.BufferedReader(io.FileIO(FD_TO_CHILD, "r", closefd=False))
+        header = json.loads(stream.readline())
+        for name, size, mode in header["files"]:
+            path = os.path.join(workdir, os.path.basename(name))
+            with open(path, "wb") as handle:
+                handle.write(_read_exact(stream, size))
+            os.chmod(path, mode)
+        program = _read_exact(stream, header["program_size"])
+        env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"}
+        os.environ.clear()
+        os.environ.update(env)
+    except BaseException as error:
+        message = f"E{type(error).__name__}: {error}\n".encode()
+        try:
+            _write_all(FD_FROM_CHILD, message)
+        finally:
+            os._exit(SETUP_FAILED)
+    if "pid_namespace" in server.active and request["mode"] == "exec":
+        # Python programs run as pid 1 themselves: the shim's extra fork would cost more than
+        # the whole run, and all they lose is dying from a signal they send to themselves.
+        _init_shim()
+    os.close(FD_STATUS)
+    _write_all(FD_FROM_CHILD, b"R")
+    if request["mode"] == "exec":
+        os.set_inheritable(FD_TO_CHILD, False)
+        os.close(FD_FROM_CHILD)
+        os.close(FD_TO_CHILD)
+        try:
+            os.execve(request["argv"][0], request["argv"], env)
+        except OSError as error:
+            os.write(2, f"exec failed: {error}\n".encode())
+        os._exit(SETUP_FAILED)
+    _run_python(program, stream if request.get("session") else None, workdir)
+
+
+def _run_python(program: bytes, calls: io.BufferedReader[io.FileIO] | None, workdir: str) -> None:
+    """Run the program as ``__main__`` in this (already isolated) interpreter, then exit."""
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
+    sys.stderr = io.TextIOWrapper(
+        io.FileIO(2, "w", closefd=False), encoding="utf-8", line_buffering=True
+    )
+    sys.argv = ["main.py"]
+    main = types.ModuleType("__main__")
+    main.__file__ = os.path.join(workdir, "main.py")
+    sys.modules["__main__"] = main
+    code = 0
+    try:
+        exec(compile(program, "main.py", "exec"), main.__dict__)
+        if calls is not None:
+            _serve_calls(main.__dict__, calls)
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        if not isinstance(stop.code, int) and stop.code is not None:
+            print(stop.code, file=sys.stderr)
+    except BaseException as error:  # the program's failure, shown as python would show it
+        import traceback
+
+        # Drop this function's frame: the traceback starts in the program, as with python.
+        tb = error.__traceback__.tb_next if error.__traceback__ else None
+        traceback.print_exception(type(error), error, tb)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    os._exit(code)
+
+
+def _serve_calls(namespace: dict[str, Any], calls: io.BufferedReader[io.FileIO]) -> None:
+    """Answer ``[name, args]`` lines with ``ok <value>`` or ``err <reason>`` lines."""
+    while True:
+        line = calls.readline()
+        if not line:
+            return
+        try:
+            name, encoded = json.loads(line)
+            function = namespace.get(name)
+            if not callable(function):
+                raise NameError(f"the program defines no function {name!r}")
+            reply = "ok " + wire.encode(function(*wire.decode(encoded)))
+        except Exception as error:
+            reply = "err " + f"{type(error).__name__}: {error}"[:1000].replace("\n", " ")
+        sys.stdout.flush()
+        _write_all(FD_FROM_CHILD, reply.encode() + b"\n")
+
+
+def _enter_own_pid_namespace() -> None:
+    """Continue as pid 1 of a new pid namespace, so every run dies when this server dies.
+
+    Runs live in namespaces nested inside this one; whatever kills the server (the pool's
+    deadline kills our process group) takes every run with it, with no race to lose. The
+    process we started as only waits and passes the exit status on.
+    """
+    try:
+        iso.unshare(iso.CLONE_NEWPID)
+    except OSError:
+        return  # no pid namespaces here: runs rely on their parent-death signal
+    server = os.fork()
+    if server == 0:
+        iso.set_parent_death_signal()
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _, status = os.waitpid(server, 0)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def main() -> None:
+    """Serve the control socket (its fd number is argv[1]) until the client closes it."""
+    _enter_own_pid_namespace()
+    control = socket.socket(fileno=int(sys.argv[1]))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the client decides when we stop
+    Server(control, json.loads(sys.argv[2]) if len(sys.argv) > 2 else []).serve()
+
+
+if __name__ == "__main__":
+    main()

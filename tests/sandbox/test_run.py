@@ -1,0 +1,144 @@
+"""Ordinary runs: inputs, outputs, exit statuses, limits, sessions, compiled programs."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+
+import pytest
+from verigrade.sandbox import Limits, Sandbox
+
+QUICK = Limits(wall_seconds=2.0, cpu_seconds=1.0)
+
+
+def test_stdin_to_stdout(box: Sandbox) -> None:
+    result = box.run_python("a, b = map(int, input().split())\nprint(a + b)", stdin=b"2 40\n")
+    assert (result.status, result.stdout, result.exit_code) == ("ok", b"42\n", 0)
+
+
+def test_large_input_and_output_stream_through(box: Sandbox) -> None:
+    data = b"".join(b"%d\n" % i for i in range(200_000))  # > 1 MB, far past any pipe buffer
+    source = "import sys\nprint(sum(int(x) for x in sys.stdin))"
+    result = box.run_python(source, stdin=data, limits=Limits(output_bytes=1 << 20))
+    assert result.stdout == b"%d\n" % sum(range(200_000))
+
+
+def test_exit_status_and_stderr(box: Sandbox) -> None:
+    result = box.run_python("import sys\nprint('oops', file=sys.stderr)\nsys.exit(3)")
+    assert (result.status, result.exit_code, result.stderr) == ("failed", 3, b"oops\n")
+
+
+def test_uncaught_exception_is_a_failure_with_its_traceback(box: Sandbox) -> None:
+    result = box.run_python("raise ValueError('bad')")
+    assert result.status == "failed"
+    assert b"ValueError: bad" in result.stderr
+    assert "ValueError: bad" in result.reason
+
+
+def test_signal_death_is_a_crash(box: Sandbox) -> None:
+    result = box.run(["/bin/sh", "-c", "kill -SEGV $$"])
+    assert result.status == "crashed"
+    assert "SIGSEGV" in result.reason
+
+
+def test_python_abort_is_a_crash(box: Sandbox) -> None:
+    assert box.run_python("import os\nos.abort()").status == "crashed"
+
+
+def test_wall_clock_deadline(box: Sandbox) -> None:
+    result = box.run_python("import time\ntime.sleep(30)", limits=Limits(wall_seconds=0.5))
+    assert result.status == "timeout"
+    assert result.cpu_seconds < 0.5  # the wall clock fired, not the CPU limit
+
+
+def test_cpu_limit(box: Sandbox) -> None:
+    result = box.run_python("while True: pass", limits=Limits(wall_seconds=10, cpu_seconds=1))
+    assert result.status == "timeout", result
+    assert result.cpu_seconds >= 0.5  # killed by RLIMIT_CPU, not the wall clock
+
+
+def test_output_cap(box: Sandbox) -> None:
+    result = box.run_python("print('x' * 5000)", limits=Limits(output_bytes=1000))
+    assert result.status == "output_limit"
+    assert len(result.stdout) <= 1000
+
+
+def test_each_run_starts_in_an_empty_private_directory(box: Sandbox) -> None:
+    source = "import os\nprint(os.getcwd(), sorted(os.listdir('.')))\nopen('f', 'w').write('x')"
+    first = box.run_python(source)
+    second = box.run_python(source)
+    assert first.stdout == second.stdout == b"/tmp/work []\n"
+
+
+def test_session_calls_return_exact_values(box: Sandbox) -> None:
+    program = "def pair(a, b):\n    return (a, [b, {a: b}])\ndef boom():\n    raise KeyError('k')"
+    with box.session(program, limits=QUICK) as session:
+        assert session.start() is None
+        assert session.call("pair", [1, "x"], 1.0) == ("ok", (1, ["x", {1: "x"}]))
+        status, reason = session.call("boom", [], 1.0)
+        assert status == "error" and "KeyError" in reason
+        assert session.call("missing", [], 1.0)[0] == "error"
+        assert session.call("pair", [2, 3], 1.0) == ("ok", (2, [3, {2: 3}]))
+
+
+def test_session_call_timeout_kills_the_program(box: Sandbox) -> None:
+    program = "import time\ndef slow():\n    time.sleep(60)"
+    session = box.session(program, limits=Limits(wall_seconds=10))
+    session.start()
+    assert session.call("slow", [], 0.3)[0] == "timeout"
+    assert not session.alive
+    assert session.call("slow", [], 0.3)[0] == "error"
+    assert session.close().status in ("crashed", "timeout")
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+def test_compile_and_run_c(box: Sandbox) -> None:
+    source = b'#include <stdio.h>\nint main(){int a,b;scanf("%d %d",&a,&b);printf("%d\\n",a*b);}'
+    compiled = box.run(
+        ["/bin/sh", "-c", "/usr/bin/gcc -O2 -o prog main.c && cat prog"],
+        files={"main.c": source},
+        limits=Limits(wall_seconds=30, cpu_seconds=20, output_bytes=32 << 20),
+    )
+    assert compiled.status == "ok", compiled.stderr
+    result = box.run(["./prog"], stdin=b"6 7\n", files={"prog": (compiled.stdout, 0o755)})
+    assert result.stdout == b"42\n"
+
+
+def test_environment_is_clean(box: Sandbox) -> None:
+    result = box.run(["/usr/bin/env"])
+    names = sorted(line.split(b"=")[0] for line in result.stdout.splitlines())
+    assert names == [b"HOME", b"LANG", b"PATH", b"TMPDIR"]
+
+
+def test_an_abandoned_session_does_not_block_the_next_run(box: Sandbox) -> None:
+    session = box.session(
+        "import time\ndef f():\n    time.sleep(60)", limits=Limits(wall_seconds=30)
+    )
+    session.start()
+    # never closed: the next run must still work, and the abandoned program must be gone
+    assert box.run_python("print(2)").stdout == b"2\n"
+    assert not session.alive
+    assert session.close().status in ("crashed", "timeout")
+
+
+def test_a_dead_fork_server_is_replaced(box: Sandbox) -> None:
+    assert box._process is not None
+    box._process.kill()
+    box._process.wait()
+    assert box.run_python("print(3)").stdout == b"3\n"
+
+
+def test_descriptors_numbered_past_1024(box: Sandbox) -> None:
+    # A busy server holds many sockets; select() would fail on a pipe numbered past 1024.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert box.run_python("print(input())", stdin=b"hi\n").stdout == b"hi\n"
+        with box.session("def f(x):\n    return x + 1", limits=QUICK) as session:
+            assert session.call("f", [1], 1.0) == ("ok", 2)
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -1,0 +1,246 @@
+"""The ``code`` verifier: test styles, scoring, statuses, languages, registration."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from typing import Any
+
+import pytest
+from verigrade.sandbox.isolation import UID_BASE, UID_SLOTS
+from verigrade.verifiers import Sample, get_verifier, grade
+from verigrade.verifiers.code import _COMPILE_SECONDS, CodeVerifier
+
+
+def fenced(code: str, tag: str = "python") -> str:
+    return f"Here is my solution.\n```{tag}\n{code}\n```\n"
+
+
+def verify(code: str, reference: Any, tag: str = "python", **options: Any) -> Any:
+    verifier = CodeVerifier.from_options(options)
+    return verifier.verify(Sample(completion=fenced(code, tag), reference=reference))
+
+
+ADD_STDIO = {"tests": [{"input": "1 2\n", "output": "3\n"}, {"input": "5 5\n", "output": "10\n"}]}
+ADD_CALLS = {
+    "fn_name": "add",
+    "tests": [{"args": [1, 2], "expected": 3}, {"args": [[1], [2]], "expected": [1, 2]}],
+}
+
+
+def test_registered_under_its_name() -> None:
+    assert get_verifier("code") is CodeVerifier
+
+
+def test_stdio_pass() -> None:
+    verdict = verify("a, b = map(int, input().split())\nprint(a + b)", ADD_STDIO)
+    assert (verdict.score, verdict.status) == (1.0, "ok")
+    assert verdict.details["passed"] == 2 and verdict.details["style"] == "stdio"
+
+
+def test_fraction_and_all_or_nothing() -> None:
+    code = "a, b = map(int, input().split())\nprint(3)"
+    assert verify(code, ADD_STDIO).score == 0.5
+    assert verify(code, ADD_STDIO, scoring="all_or_nothing").score == 0.0
+    tests = verify(code, ADD_STDIO).details["tests"]
+    assert [t["passed"] for t in tests] == [True, False]
+    assert "line 1 differs" in tests[1]["reason"]
+
+
+def test_function_calls() -> None:
+    verdict = verify("def add(a, b):\n    return a + b", ADD_CALLS)
+    assert verdict.score == 1.0 and verdict.details["style"] == "function"
+
+
+def test_function_call_with_wrong_type() -> None:
+    # True is not 3, and a tuple stands for a list (JSON has no tuples).
+    code = "def add(a, b):\n    return True if a == 1 else tuple(a + b)"
+    verdict = verify(code, ADD_CALLS)
+    assert [t["passed"] for t in verdict.details["tests"]] == [False, True]
+
+
+def test_function_exception_fails_that_test_only() -> None:
+    code = "def add(a, b):\n    if a == 1:\n        raise ValueError('no')\n    return a + b"
+    verdict = verify(code, ADD_CALLS)
+    assert verdict.score == 0.5
+    assert "ValueError" in verdict.details["tests"][0]["reason"]
+
+
+def test_function_timeout_then_fresh_program_for_the_next_test() -> None:
+    code = "import time\ndef add(a, b):\n    if a == 1:\n        time.sleep(60)\n    return a + b"
+    verdict = verify(code, ADD_CALLS, test_seconds=0.5)
+    assert [t["status"] for t in verdict.details["tests"]] == ["timeout", "passed"]
+    assert verdict.status == "ok" and verdict.score == 0.5
+
+
+def test_every_test_timing_out_is_a_timeout_verdict() -> None:
+    verdict = verify("while True: pass", ADD_STDIO, test_seconds=0.5)
+    assert (verdict.status, verdict.score) == ("timeout", 0.0)
+
+
+def test_assert_style() -> None:
+    reference = {
+        "test_code": "def check(candidate):\n    assert candidate(2) == 4\n    assert candidate(-1) == 1",
+        "entry_point": "square",
+    }
+    assert verify("def square(x):\n    return x * x", reference).score == 1.0
+    failed = verify("def square(x):\n    return 2 * x", reference)
+    assert failed.score == 0.0 and "assertion" in failed.reason
+
+
+def test_assert_style_expected_exception_still_works() -> None:
+    reference = {
+        "test_code": (
+            "def check(candidate):\n"
+            "    try:\n"
+            "        candidate(-1)\n"
+            "    except ValueError:\n"
+            "        pass\n"
+            "    else:\n"
+            "        raise AssertionError('no error')"
+        ),
+        "entry_point": "root",
+    }
+    good = "def root(x):\n    if x < 0:\n        raise ValueError('negative')\n    return x"
+    assert verify(good, reference).score == 1.0
+    assert verify("def root(x):\n    return x", reference).score == 0.0
+
+
+def test_no_code_block_is_no_answer() -> None:
+    verifier = CodeVerifier()
+    verdict = verifier.verify(Sample(completion="I think the answer is 3.", reference=ADD_STDIO))
+    assert verdict.status == "no_answer"
+
+
+def test_syntax_error_is_a_failed_test_not_an_error() -> None:
+    verdict = verify("def (:", ADD_STDIO)
+    assert (verdict.status, verdict.score) == ("ok", 0.0)
+    assert "SyntaxError" in verdict.details["tests"][0]["reason"]
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        None,
+        "3",
+        {"tests": []},
+        {"tests": [{"input": "1"}]},
+        {"tests": [{"input": 1, "output": "1"}]},
+        {"fn_name": "f", "tests": [{"args": 1, "expected": 1}]},
+        {"fn_name": "f", "tests": [{"args": [1]}]},
+        {"test_code": "def check(c): pass"},
+        {"test_code": "def check(c):\n  assert (", "entry_point": "f"},
+        {"test_code": "def check(c): pass", "entry_point": "f", "prelude": "1/0"},
+    ],
+)
+def test_malformed_reference_is_invalid_input(reference: Any) -> None:
+    verdict = verify("def f(x):\n    return x", reference)
+    assert verdict.status == "invalid_input"
+    assert "malformed reference" in verdict.reason
+
+
+def test_float_tolerance_is_configurable() -> None:
+    reference = {"tests": [{"input": "", "output": "0.333\n"}]}
+    assert verify("print(1/3)", reference).score == 0.0
+    assert verify("print(1/3)", reference, float_tolerance=1e-2).score == 1.0
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+def test_c_program() -> None:
+    code = '#include <stdio.h>\nint main(){int a,b;scanf("%d %d",&a,&b);printf("%d\\n",a+b);}'
+    verdict = verify(code, ADD_STDIO, tag="c", language="c")
+    assert verdict.score == 1.0, verdict.reason
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
+def test_cpp_program() -> None:
+    code = "#include <iostream>\nint main(){long a,b;std::cin>>a>>b;std::cout<<a+b<<std::endl;}"
+    verdict = verify(code, ADD_STDIO, tag="cpp", language="cpp")
+    assert verdict.score == 1.0, verdict.reason
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+def test_c_compile_error_scores_zero() -> None:
+    verdict = verify("int main( {", ADD_STDIO, tag="c", language="c")
+    assert (verdict.status, verdict.score) == ("ok", 0.0)
+    assert "compile error" in verdict.reason
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+def test_c_program_cannot_include_host_files() -> None:
+    code = '#include "/etc/passwd"\nint main(){return 0;}'
+    verdict = verify(code, ADD_STDIO, tag="c", language="c")
+    assert verdict.score == 0.0
+    assert "root:" not in verdict.reason
+
+
+def test_through_the_worker_pool() -> None:
+    samples = [
+        {
+            "completion": fenced("a, b = map(int, input().split())\nprint(a + b)"),
+            "reference": ADD_STDIO,
+        },
+        {"completion": fenced("print(0)"), "reference": ADD_STDIO},
+        {"completion": "no code", "reference": ADD_STDIO},
+    ]
+    grades = grade(samples, "code", workers=1)
+    assert [g.reward for g in grades] == [1.0, 0.0, 0.0]
+    assert grades[2].verdicts["code"].status == "no_answer"
+
+
+def test_pool_deadline_is_above_the_sandbox_worst_case() -> None:
+    properties = CodeVerifier.options_schema()["properties"]
+    budget = properties["total_seconds"]["maximum"]
+    compile_seconds = _COMPILE_SECONDS
+    kill_margins = 5  # the fork server's grace and the drain after a kill
+    assert CodeVerifier.timeout > budget + compile_seconds + kill_margins
+
+
+def test_pool_deadline_kill_leaves_no_sandboxed_process() -> None:
+    # The pool kills a worker (and its process group, fork server included) at the item
+    # deadline; the run's tree must die with it.
+    sample = {"completion": fenced("import time\ntime.sleep(60)"), "reference": ADD_STDIO}
+    grades = grade([sample], {"code": {"test_seconds": 20}}, workers=1, timeout=1.0)
+    assert grades[0].verdicts["code"].status == "timeout"
+    deadline = time.monotonic() + 3
+    while sandboxed_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandboxed_processes() == []
+
+
+def sandboxed_processes() -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/status") as status:
+                uid = next(int(line.split()[1]) for line in status if line.startswith("Uid:"))
+        except (OSError, StopIteration, ValueError):
+            continue
+        if UID_BASE <= uid < UID_BASE + UID_SLOTS:
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("infinite_loop", "int main(){for(;;);}"),
+        ("fork_bomb", "#include <unistd.h>\nint main(){for(;;)fork();}"),
+        ("sleep_and_ignore_signals", "#include <signal.h>\n#include <unistd.h>\n"
+         "int main(){for(int s=1;s<32;s++)signal(s,SIG_IGN);for(;;)pause();}"),
+        ("daemon_keeping_stdout", "#include <stdio.h>\n#include <unistd.h>\n"
+         "int main(){if(fork()==0){setsid();for(;;){puts(\"7\");fflush(stdout);sleep(1);}}"
+         "return 0;}"),
+        ("memory_bomb", "#include <stdlib.h>\n#include <string.h>\n"
+         "int main(){for(;;){char*p=malloc(1<<26);if(p)memset(p,1,1<<26);}}"),
+    ],
+)  # fmt: skip
+def test_hostile_c_programs_score_zero_and_leave_nothing(name: str, code: str) -> None:
+    verdict = verify(code, ADD_STDIO, tag="c", language="c", test_seconds=1.0)
+    assert verdict.score == 0.0, (name, verdict.reason)
+    deadline = time.monotonic() + 3
+    while sandboxed_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandboxed_processes() == []

@@ -1,0 +1,68 @@
+"""The comparison rules of the ``code`` verifier, as tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from verigrade.verifiers._code_compare import compare_output, values_equal
+
+TOL = 1e-6
+
+
+@pytest.mark.parametrize(
+    ("got", "want", "same"),
+    [
+        ("3\n", "3\n", True),
+        ("3", "3\n", True),  # a missing final newline is trailing whitespace
+        ("3   \n\n\n", "3\n", True),  # trailing spaces and trailing empty lines
+        ("1 2\r\n3\r\n", "1 2\n3\n", True),  # Windows line ends
+        ("1  2\n", "1 2\n", True),  # token-wise: runs of spaces between tokens
+        ("  3\n", "3\n", True),  # token-wise comparison ignores leading whitespace too
+        ("0.3333333\n", "0.333333333\n", True),  # floats within tolerance
+        ("1e-9\n", "0\n", True),  # absolute tolerance near zero; one side is a float
+        ("0.5\n", "0.6\n", False),
+        ("1000000007\n", "1000000008\n", False),  # integers are exact
+        ("007\n", "7\n", False),  # ... as written
+        ("3.0\n", "3\n", True),  # a float and an int are both numbers
+        ("YES\n", "yes\n", False),  # case matters
+        ("1\n", "1\n2\n", False),  # printing only part of the answer
+        ("1\n2\n3\n", "1\n2\n", False),  # extra lines
+        ("1\n\n2\n", "1\n2\n", False),  # an inner empty line is a line
+        ("1 2 3\n", "1 2\n", False),  # extra token
+        ("nan\n", "nan\n", True),
+        ("inf\n", "1e308\n", False),
+        ("abc 1.0000001\n", "abc 1\n", True),
+        ("", "\n", True),  # both empty
+        ("PASS\n", "42\n", False),
+    ],
+)
+def test_output_comparison(got: str, want: str, same: bool) -> None:
+    assert (compare_output(got, want, TOL) is None) is same
+
+
+@pytest.mark.parametrize(
+    ("got", "want", "same"),
+    [
+        (3, 3, True),
+        (True, 1, False),  # bool is not an int here
+        (1, True, False),
+        (False, False, True),
+        (3.0000000001, 3, True),
+        (2**70, 2**70 + 1, False),  # big ints exact
+        (2**1100, 1.0, False),  # too big for a float: not close to any float
+        ((1, 2), [1, 2], True),  # JSON cannot say "tuple"
+        ([1, [2, (3,)]], [1, [2, [3]]], True),
+        ([1, 2], [1, 2, 3], False),
+        ({"a": 1.0}, {"a": 1}, True),
+        ({"a": 1}, {"b": 1}, False),
+        ({1, 2}, [2, 1], True),
+        ({1, 2}, [1, 1, 2], False),
+        ("1", 1, False),
+        (None, None, True),
+        (None, 0, False),
+        (float("nan"), float("nan"), True),
+    ],
+)
+def test_value_comparison(got: Any, want: Any, same: bool) -> None:
+    assert values_equal(got, want, TOL) is same

@@ -1,0 +1,195 @@
+"""Assert-style test code (HumanEval's ``check(candidate)``) run by the judge, not the program.
+
+The test code is trusted reference data, so it runs here, in the verifier's process. Every
+name it uses that neither it nor the optional trusted ``prelude`` defines (the entry point
+first of all) becomes a *remote function*: calling it sends the arguments to the program in
+the sandbox and returns the value it sent back, rebuilt from exact plain types. So the
+program never sees a test or an expected value, cannot patch the harness, cannot end the test
+early with ``exit(0)``, and cannot hand the asserts an object whose ``__eq__`` lies.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import CodeType
+from typing import Any
+
+from verigrade.sandbox import Session, wire
+
+
+# Both derive from BaseException so a test's own ``except Exception`` cannot swallow them.
+class RemoteTimeout(BaseException):
+    """The program did not answer a call in time."""
+
+
+class RemoteFailure(BaseException):
+    """The program died, or answered with something that is not a value."""
+
+
+def _exception_type(reason: str) -> type[BaseException]:
+    """The built-in exception a remote error names, so tests that expect one still work."""
+    name = reason.partition(":")[0].strip()
+    candidate = getattr(builtins, name, None)
+    if isinstance(candidate, type) and issubclass(candidate, Exception):
+        return candidate
+    return RemoteFailure
+
+
+Answers = dict[str, deque[tuple[str, Any]]]
+
+
+def remote_function(
+    session: Session, name: str, timeout: float, prefetched: Answers | None = None
+) -> Callable[..., Any]:
+    """A local stand-in for the program's function ``name``.
+
+    ``prefetched`` holds answers already fetched for known argument lists (keyed by their
+    wire text); each is used once, in order, before asking the program again.
+    """
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise TypeError("keyword arguments are not sent to the program")
+        waiting = prefetched.get(wire.encode(list(args))) if prefetched else None
+        if waiting:
+            status, value = waiting.popleft()
+        else:
+            status, value = session.call(name, args, timeout)
+        if status == "ok":
+            return value
+        if status == "timeout":
+            raise RemoteTimeout(f"{name}: {value}")
+        if isinstance(value, str) and not value.startswith(("the program", "unreadable")):
+            raise _exception_type(value)(value)
+        raise RemoteFailure(f"{name}: {value}")
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+def _bound_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        for sub in ast.walk(node) if isinstance(node, (ast.If, ast.Try)) else [node]:
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(sub.name)
+            elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in sub.names)
+            elif isinstance(sub, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+                for target in targets:
+                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
+
+
+def literal_calls(tree: ast.Module, names: set[str], limit: int = 256) -> list[list[Any]]:
+    """Argument lists of calls to ``names`` written with literal arguments, in source order.
+
+    HumanEval's checks are mostly ``assert candidate(<literals>) == <literal>``; sending all
+    those calls in one batch saves a round trip per assert. Calls inside loops or with
+    computed arguments are left to be made live.
+    """
+    found: list[tuple[int, int, list[Any]]] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            continue
+        if node.func.id not in names or node.keywords:
+            continue
+        try:
+            args = [ast.literal_eval(arg) for arg in node.args]
+            wire.encode(args)
+        except (ValueError, TypeError, SyntaxError, RecursionError, wire.WireError):
+            continue
+        found.append((node.lineno, node.col_offset, args))
+    found.sort(key=lambda item: item[:2])
+    return [args for _, _, args in found[:limit]]
+
+
+def _prefetch(session: Session, name: str, calls: list[list[Any]], timeout: float) -> Answers:
+    answers: Answers = {}
+    for args, answer in zip(calls, session.call_many(name, calls, timeout), strict=False):
+        answers.setdefault(wire.encode(args), deque()).append(answer)
+    return answers
+
+
+def program_names(test_code: ast.Module, prelude: ast.Module | None) -> set[str]:
+    """Names the test code reads that must come from the program."""
+    used = {n.id for n in ast.walk(test_code) if isinstance(n, ast.Name)}
+    bound = _bound_names(test_code) | (_bound_names(prelude) if prelude else set())
+    return {n for n in used - bound if not hasattr(builtins, n)}
+
+
+class BrokenReference(ValueError):
+    """The trusted test code or prelude does not parse or fails on its own."""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    test: CodeType
+    prelude: CodeType | None
+    program_names: frozenset[str]
+    literal_calls: tuple[list[Any], ...]
+
+
+@functools.lru_cache(maxsize=512)
+def _prepare(test_code: str, entry_point: str, prelude: str | None) -> _Prepared:
+    # An RL step grades many completions of one prompt: parse and compile its tests once.
+    try:
+        test_tree = ast.parse(test_code)
+        prelude_tree = ast.parse(prelude) if prelude else None
+    except SyntaxError as error:
+        raise BrokenReference(f"does not parse: {error}") from None
+    return _Prepared(
+        test=compile(test_tree, "<test_code>", "exec"),
+        prelude=compile(prelude_tree, "<prelude>", "exec") if prelude_tree else None,
+        program_names=frozenset(program_names(test_tree, prelude_tree) | {entry_point}),
+        literal_calls=tuple(literal_calls(test_tree, {"candidate", entry_point})),
+    )
+
+
+def run_check(
+    session: Session,
+    test_code: str,
+    entry_point: str,
+    prelude: str | None,
+    timeout: float,
+) -> tuple[str, str]:
+    """Run the test code against the program; ``(outcome, reason)``.
+
+    ``outcome`` is ``"passed"``, ``"failed"`` or ``"timeout"``.
+
+    Raises:
+        BrokenReference: the test code or prelude does not parse, or the prelude fails.
+    """
+    prepared = _prepare(test_code, entry_point, prelude)
+    namespace: dict[str, Any] = {"__name__": "__verigrade_check__", "__builtins__": builtins}
+    if prepared.prelude is not None:
+        try:
+            exec(prepared.prelude, namespace)
+        except Exception as error:
+            raise BrokenReference(f"the prelude fails: {type(error).__name__}: {error}") from None
+    calls = list(prepared.literal_calls)
+    prefetched = _prefetch(session, entry_point, calls, timeout) if calls else None
+    for name in prepared.program_names:
+        namespace[name] = remote_function(session, name, timeout)
+    namespace[entry_point] = remote_function(session, entry_point, timeout, prefetched)
+    candidate = namespace[entry_point]
+    try:
+        exec(prepared.test, namespace)
+        check = namespace.get("check")
+        if callable(check) and check is not candidate:
+            check(candidate)
+    except RemoteTimeout as error:
+        return "timeout", str(error)
+    except RemoteFailure as error:
+        return "failed", str(error)[:300]
+    except AssertionError as error:
+        return "failed", f"assertion failed{': ' + str(error)[:200] if str(error) else ''}"
+    except Exception as error:
+        return "failed", f"{type(error).__name__}: {str(error)[:200]}"
+    return "passed", "all assertions held"

@@ -1,0 +1,332 @@
+"""R1's accuracy reward for code: run the completion's program against test cases in the sandbox.
+
+The program is the last fenced block of the language (configurable). ``reference`` holds the
+tests, in one of three styles:
+
+- stdin/stdout: ``{"tests": [{"input": "1 2\\n", "output": "3\\n"}, ...]}`` — one fresh run
+  per test; output compared by the rules in ``_code_compare``.
+- function calls (Python): ``{"fn_name": "add", "tests": [{"args": [1, 2], "expected": 3}]}``
+  — the program is loaded once and answers calls; return values come back as exact plain
+  types and are compared here.
+- assert-style (Python, HumanEval): ``{"test_code": "def check(candidate): ...",
+  "entry_point": "add", "prelude": "<optional trusted code, e.g. the prompt>"}`` — the test
+  code runs here and calls into the program (see ``_code_harness``); one test.
+
+Everything the program could learn or touch lives in the sandbox; expected outputs never leave
+this process, and this process decides. Score: fraction of tests passed, or all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass as plain_dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+from pydantic.dataclasses import dataclass
+from verigrade.sandbox import Limits, RunResult, Sandbox, SandboxError, default_sandbox, wire
+
+from ._code_compare import compare_output, values_equal
+from ._code_extract import extract_program
+from ._code_harness import BrokenReference, run_check
+from .base import Verifier
+from .model import Sample, Verdict
+
+_COMPILERS = {
+    "c": ("main.c", ["/usr/bin/gcc", "-std=gnu17", "-O2", "-pipe", "-o", "prog", "main.c", "-lm"]),
+    "cpp": ("main.cpp", ["/usr/bin/g++", "-std=gnu++17", "-O2", "-pipe", "-o", "prog", "main.cpp"]),
+}
+
+
+@dataclass(frozen=True)
+class CodeOptions:
+    """Options of ``code``."""
+
+    language: Annotated[
+        Literal["python", "c", "cpp"], Field(description="language of the program to run")
+    ] = "python"
+    block: Annotated[
+        Literal["last", "first"], Field(description="which fenced block of the language to run")
+    ] = "last"
+    accept_untagged: Annotated[
+        bool, Field(description="use untagged ``` blocks when none is tagged with the language")
+    ] = True
+    scoring: Annotated[
+        Literal["fraction", "all_or_nothing"],
+        Field(description="fraction of tests passed, or 1 only when all pass"),
+    ] = "fraction"
+    float_tolerance: Annotated[
+        float, Field(ge=0, le=1, description="relative and absolute tolerance between floats")
+    ] = 1e-6
+    test_seconds: Annotated[
+        float, Field(gt=0, le=20, description="wall-clock limit of one test (CPU limit too)")
+    ] = 4.0
+    total_seconds: Annotated[
+        float, Field(gt=0, le=40, description="wall-clock budget for all tests of one sample")
+    ] = 20.0
+    memory_mb: Annotated[
+        int, Field(ge=64, le=8192, description="address-space limit per process")
+    ] = 1024
+
+
+_COMPILE_SECONDS = 20.0
+
+
+@plain_dataclass
+class _Outcome:
+    passed: bool
+    status: str  # passed | failed | timeout | error
+    reason: str
+
+    def to_dict(self, index: int) -> dict[str, Any]:
+        return {"index": index, "passed": self.passed, "status": self.status, "reason": self.reason}
+
+
+class _BadReference(ValueError):
+    """The reference is malformed: a caller mistake, reported as ``invalid_input``."""
+
+
+class CodeVerifier(Verifier[CodeOptions]):
+    """Runs the completion's program against the reference's tests in the sandbox."""
+
+    name = "code"
+    description = (
+        "R1 accuracy reward for code: runs the last fenced program against stdin/stdout, "
+        "function-call or assert-style tests in the sandbox."
+    )
+    Options = CodeOptions
+    # Above the worst case the sandbox allows itself: compile + total budget + kill margins.
+    timeout = 75.0
+
+    def verify(self, sample: Sample) -> Verdict:
+        o = self.options
+        try:  # the caller's mistake is reported whatever the model wrote
+            style = _style(sample.reference, o.language)
+        except _BadReference as error:
+            return Verdict.failed("invalid_input", f"malformed reference: {error}")
+        program = extract_program(
+            sample.completion_text, o.language, which=o.block, accept_untagged=o.accept_untagged
+        )
+        if program is None:
+            return Verdict.failed("no_answer", f"no fenced {o.language} block in the completion")
+        box = default_sandbox()
+        try:
+            outcomes, note = self._run(box, style, program, sample.reference)
+        except _BadReference as error:
+            return Verdict.failed("invalid_input", f"malformed reference: {error}")
+        except SandboxError as error:
+            return Verdict.failed("error", f"sandbox failure: {error}")
+        return self._verdict(style, outcomes, note)
+
+    # -- running -------------------------------------------------------------------------------
+
+    def _limits(self, wall: float) -> Limits:
+        o = self.options
+        return Limits(
+            wall_seconds=wall,
+            cpu_seconds=min(wall, o.test_seconds),
+            memory_bytes=o.memory_mb << 20,
+        )
+
+    def _run(
+        self, box: Sandbox, style: str, program: str, reference: Mapping[str, Any]
+    ) -> tuple[list[_Outcome], str]:
+        if style == "stdio":
+            return self._run_stdio(box, program, reference["tests"])
+        if style == "function":
+            return self._run_calls(box, program, reference["fn_name"], reference["tests"]), ""
+        return [self._run_assert(box, program, reference)], ""
+
+    def _run_stdio(
+        self, box: Sandbox, program: str, tests: list[Mapping[str, Any]]
+    ) -> tuple[list[_Outcome], str]:
+        o = self.options
+        files: dict[str, bytes | tuple[bytes, int]] = {}
+        if o.language != "python":
+            binary, error = self._compile(box, program)
+            if binary is None:
+                return [_Outcome(False, "failed", error)] * len(tests), error
+            files = {"prog": (binary, 0o755)}
+        budget_end = time.monotonic() + o.total_seconds
+        outcomes: list[_Outcome] = []
+        for test in tests:
+            left = budget_end - time.monotonic()
+            if left <= 0 or (outcomes and not outcomes[-1].passed and self._stop_early()):
+                outcomes.append(_Outcome(False, "timeout" if left <= 0 else "failed", "not run"))
+                continue
+            stdin = str(test["input"]).encode()
+            limits = self._limits(min(o.test_seconds, left))
+            if files:
+                result = box.run(["./prog"], stdin=stdin, files=files, limits=limits)
+            else:
+                result = box.run_python(program, stdin=stdin, limits=limits)
+            outcomes.append(self._judge_output(result, str(test["output"])))
+        return outcomes, ""
+
+    def _stop_early(self) -> bool:
+        return self.options.scoring == "all_or_nothing"
+
+    def _compile(self, box: Sandbox, program: str) -> tuple[bytes | None, str]:
+        source_name, argv = _COMPILERS[self.options.language]
+        if not os.path.exists(argv[0]):  # the machine's fault, not the program's: no score
+            raise SandboxError(f"{argv[0]} is not installed; cannot grade {self.options.language}")
+        command = " ".join(argv) + " && cat prog"  # the binary comes back as stdout
+        limits = Limits(
+            wall_seconds=_COMPILE_SECONDS,
+            cpu_seconds=_COMPILE_SECONDS,
+            memory_bytes=max(self.options.memory_mb, 2048) << 20,
+            output_bytes=64 << 20,
+        )
+        result = box.run(
+            ["/bin/sh", "-c", command], files={source_name: program.encode()}, limits=limits
+        )
+        if result.sandbox_error is not None:
+            raise SandboxError(result.sandbox_error)
+        if result.status != "ok" or not result.stdout:
+            tail = result.stderr.decode("utf-8", "replace").strip()[-300:]
+            return None, f"compile error ({result.reason}): {tail}"
+        return result.stdout, ""
+
+    def _judge_output(self, result: RunResult, expected: str) -> _Outcome:
+        if result.sandbox_error is not None:
+            raise SandboxError(result.sandbox_error)
+        if result.status == "timeout":
+            return _Outcome(False, "timeout", result.reason)
+        if result.status != "ok":
+            return _Outcome(False, "failed", result.reason)
+        got = result.stdout.decode("utf-8", "replace")
+        problem = compare_output(got, expected, self.options.float_tolerance)
+        if problem is None:
+            return _Outcome(True, "passed", "output matches")
+        return _Outcome(False, "failed", problem)
+
+    def _run_calls(
+        self, box: Sandbox, program: str, fn_name: str, tests: list[Mapping[str, Any]]
+    ) -> list[_Outcome]:
+        o = self.options
+        budget_end = time.monotonic() + o.total_seconds
+        outcomes: list[_Outcome] = []
+        session = None
+        try:
+            for test in tests:
+                left = budget_end - time.monotonic()
+                if left <= 0 or (outcomes and not outcomes[-1].passed and self._stop_early()):
+                    outcomes.append(
+                        _Outcome(False, "timeout" if left <= 0 else "failed", "not run")
+                    )
+                    continue
+                if session is None or not session.alive:
+                    if session is not None:
+                        session.close()
+                    # One program run serves calls until it dies; a fresh one takes over.
+                    session = box.session(program, limits=self._limits(left))
+                    start_problem = session.start()
+                    if start_problem is not None and start_problem.startswith("sandbox error"):
+                        raise SandboxError(start_problem)
+                status, value = session.call(fn_name, test["args"], min(o.test_seconds, left))
+                if status == "timeout":
+                    outcomes.append(_Outcome(False, "timeout", str(value)))
+                elif status == "error":
+                    outcomes.append(_Outcome(False, "failed", str(value)[:300]))
+                elif values_equal(value, test["expected"], o.float_tolerance):
+                    outcomes.append(_Outcome(True, "passed", "returned the expected value"))
+                else:
+                    outcomes.append(_Outcome(False, "failed", f"returned {_short(value)}"))
+        finally:
+            if session is not None:
+                session.close()
+        return outcomes
+
+    def _run_assert(self, box: Sandbox, program: str, reference: Mapping[str, Any]) -> _Outcome:
+        o = self.options
+        session = box.session(program, limits=self._limits(o.total_seconds))
+        try:
+            start_problem = session.start()
+            if start_problem is not None and start_problem.startswith("sandbox error"):
+                raise SandboxError(start_problem)
+            try:
+                outcome, reason = run_check(
+                    session,
+                    reference["test_code"],
+                    reference["entry_point"],
+                    reference.get("prelude"),
+                    o.test_seconds,
+                )
+            except BrokenReference as error:
+                raise _BadReference(f"test code or prelude: {error}") from None
+        finally:
+            session.close()
+        return _Outcome(outcome == "passed", outcome, reason)
+
+    # -- verdict -------------------------------------------------------------------------------
+
+    def _verdict(self, style: str, outcomes: list[_Outcome], note: str) -> Verdict:
+        passed = sum(o.passed for o in outcomes)
+        total = len(outcomes)
+        if self.options.scoring == "all_or_nothing":
+            score = 1.0 if passed == total else 0.0
+        else:
+            score = passed / total
+        details = {
+            "language": self.options.language,
+            "style": style,
+            "passed": passed,
+            "total": total,
+            "tests": [outcome.to_dict(i) for i, outcome in enumerate(outcomes)],
+        }
+        if total and all(o.status == "timeout" for o in outcomes):
+            return Verdict(0.0, "timeout", "every test ran out of time", details)
+        first_failure = next((o.reason for o in outcomes if not o.passed), "")
+        reason = f"{passed}/{total} tests passed" + (
+            f"; first failure: {first_failure}" if first_failure else ""
+        )
+        if note:
+            reason = note[:300]
+        return Verdict(score, "ok", reason, details)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _style(reference: Any, language: str) -> str:
+    """Which test style the reference uses; raises _BadReference when it is malformed."""
+    if not isinstance(reference, Mapping):
+        raise _BadReference("expected an object with tests")
+    if "test_code" in reference:
+        if language != "python":
+            raise _BadReference("assert-style tests are for Python programs")
+        if not isinstance(reference["test_code"], str) or not isinstance(
+            reference.get("entry_point"), str
+        ):
+            raise _BadReference("'test_code' and 'entry_point' must be strings")
+        if not isinstance(reference.get("prelude", ""), (str, type(None))):
+            raise _BadReference("'prelude' must be a string")
+        return "assert"
+    tests = reference.get("tests")
+    if not isinstance(tests, list) or not tests:
+        raise _BadReference("'tests' must be a non-empty list")
+    if "fn_name" in reference:
+        if language != "python":
+            raise _BadReference("function-call tests are for Python programs")
+        if not isinstance(reference["fn_name"], str):
+            raise _BadReference("'fn_name' must be a string")
+        for i, test in enumerate(tests):
+            if not isinstance(test, Mapping) or not isinstance(test.get("args"), list):
+                raise _BadReference(f"test {i} needs an 'args' list")
+            if "expected" not in test:
+                raise _BadReference(f"test {i} has no 'expected'")
+            try:
+                wire.encode(test["args"])
+            except wire.WireError as error:
+                raise _BadReference(f"test {i}: {error}") from None
+        return "function"
+    for i, test in enumerate(tests):
+        if not isinstance(test, Mapping) or not {"input", "output"} <= set(test):
+            raise _BadReference(f"test {i} needs 'input' and 'output'")
+        if not all(isinstance(test[k], str) for k in ("input", "output")):
+            raise _BadReference(f"test {i}: 'input' and 'output' must be strings")
+    return "stdio"
