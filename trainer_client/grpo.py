@@ -375,7 +375,18 @@ def load_model(path: str, *, gguf_file: str | None = None) -> tuple[Any, Any]:
 
     kwargs: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
     tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
-    model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    if gguf_file:
+        from transformers import GgufConfig
+
+        # Training needs plain dense weights: unpack the GGUF blocks at load time, then
+        # drop the quantizer, so checkpoints save as ordinary safetensors.
+        kwargs["quantization_config"] = GgufConfig(gguf_file=gguf_file, dequantize=True)
+    model: Any = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    if gguf_file:
+        model.hf_quantizer = None
+        model.is_quantized = False
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
