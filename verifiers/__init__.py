@@ -18,6 +18,7 @@ from .errors import (
     VerigradeError,
 )
 from .model import STATUSES, Grade, Sample, Status, Verdict
+from .options import Opt
 from .registry import get_verifier, list_verifiers, register, unregister, verifier_names
 from .spec import RewardSpec, SpecEntry, SpecLike, load_spec, parse_spec
 
@@ -26,6 +27,7 @@ __all__ = [
     "Grader",
     "InvalidConfigError",
     "NoOptions",
+    "Opt",
     "PoolClosedError",
     "RewardSpec",
     "STATUSES",

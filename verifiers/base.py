@@ -2,12 +2,13 @@
 
 A verifier is a name, a frozen options dataclass and a ``verify`` method::
 
-    from pydantic.dataclasses import dataclass
-    from verigrade.verifiers import Sample, Verdict, Verifier
+    from dataclasses import dataclass
+    from typing import Annotated
+    from verigrade.verifiers import Opt, Sample, Verdict, Verifier
 
     @dataclass(frozen=True)
     class ShoutOptions:
-        min_ratio: float = 0.5
+        min_ratio: Annotated[float, Opt("share of upper-case letters needed", ge=0, le=1)] = 0.5
 
     class Shout(Verifier[ShoutOptions]):
         name = "shout"
@@ -27,10 +28,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
-
-from pydantic import TypeAdapter, ValidationError
-from pydantic.dataclasses import dataclass
 
 from .errors import InvalidConfigError
 from .model import Sample, Verdict
@@ -47,8 +46,9 @@ OptionsT = TypeVar("OptionsT")
 class Verifier(Generic[OptionsT]):
     """Checks one property of a Sample.
 
-    Subclasses set ``name``, ``description`` and ``Options`` (a frozen pydantic
-    dataclass whose fields carry defaults and ``Field(description=...)`` docs) and
+    Subclasses set ``name``, ``description`` and ``Options`` (a frozen dataclass
+    whose fields carry defaults and an ``Opt`` with their doc and bounds; a pydantic
+    dataclass with ``Field(description=...)`` works too) and
     implement ``verify``. ``verify`` must not raise for bad model output; it returns
     a Verdict with a status and a reason instead. Instances are pickled to worker
     processes, so keep them plain: options only, no open handles.
@@ -82,6 +82,8 @@ class Verifier(Generic[OptionsT]):
                 f"verifier {cls.name!r} has no option(s) {', '.join(map(repr, unknown))}; "
                 f"its options are: {', '.join(sorted(fields)) or '(none)'}"
             )
+        from pydantic import ValidationError
+
         try:
             parsed = _adapter(cls.Options).validate_python(options)
         except ValidationError as exc:
@@ -95,7 +97,8 @@ class Verifier(Generic[OptionsT]):
     @classmethod
     def options_schema(cls) -> dict[str, Any]:
         """The JSON schema of this verifier's options (for `verigrade list` and the API)."""
-        return _adapter(cls.Options).json_schema()
+        schema: dict[str, Any] = _adapter(cls.Options).json_schema()
+        return schema
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.options!r})"
@@ -107,12 +110,16 @@ class Verifier(Generic[OptionsT]):
         return hash((type(self), self.options))
 
 
-_adapters: dict[type[Any], TypeAdapter[Any]] = {}
+_adapters: dict[type[Any], Any] = {}
 
 
-def _adapter(options_cls: type[Any]) -> TypeAdapter[Any]:
-    # Building a TypeAdapter costs ~1 ms; keep one per options class.
+def _adapter(options_cls: type[Any]) -> Any:
+    # pydantic is imported here, on first validation, not when verifiers are
+    # imported (~150 ms a cold process and every worker would pay). Building a
+    # TypeAdapter costs ~1 ms; keep one per options class.
     adapter = _adapters.get(options_cls)
     if adapter is None:
+        from pydantic import TypeAdapter
+
         adapter = _adapters[options_cls] = TypeAdapter(options_cls)
     return adapter

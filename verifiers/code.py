@@ -21,11 +21,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from dataclasses import dataclass as plain_dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic.dataclasses import dataclass
 from verigrade.sandbox import Limits, RunResult, Sandbox, SandboxError, default_sandbox, wire
 
 from ._code_compare import compare_output, values_equal
@@ -33,6 +32,7 @@ from ._code_extract import extract_program
 from ._code_harness import BrokenReference, run_check
 from .base import Verifier
 from .model import Sample, Verdict
+from .options import Opt
 
 _COMPILERS = {
     "c": ("main.c", ["/usr/bin/gcc", "-std=gnu17", "-O2", "-pipe", "-o", "prog", "main.c", "-lm"]),
@@ -44,31 +44,29 @@ _COMPILERS = {
 class CodeOptions:
     """Options of ``code``."""
 
-    language: Annotated[
-        Literal["python", "c", "cpp"], Field(description="language of the program to run")
-    ] = "python"
-    block: Annotated[
-        Literal["last", "first"], Field(description="which fenced block of the language to run")
-    ] = "last"
+    language: Annotated[Literal["python", "c", "cpp"], Opt("language of the program to run")] = (
+        "python"
+    )
+    block: Annotated[Literal["last", "first"], Opt("which fenced block of the language to run")] = (
+        "last"
+    )
     accept_untagged: Annotated[
-        bool, Field(description="use untagged ``` blocks when none is tagged with the language")
+        bool, Opt("use untagged ``` blocks when none is tagged with the language")
     ] = True
     scoring: Annotated[
         Literal["fraction", "all_or_nothing"],
-        Field(description="fraction of tests passed, or 1 only when all pass"),
+        Opt("fraction of tests passed, or 1 only when all pass"),
     ] = "fraction"
     float_tolerance: Annotated[
-        float, Field(ge=0, le=1, description="relative and absolute tolerance between floats")
+        float, Opt("relative and absolute tolerance between floats", ge=0, le=1)
     ] = 1e-6
     test_seconds: Annotated[
-        float, Field(gt=0, le=20, description="wall-clock limit of one test (CPU limit too)")
+        float, Opt("wall-clock limit of one test (CPU limit too)", gt=0, le=20)
     ] = 4.0
     total_seconds: Annotated[
-        float, Field(gt=0, le=40, description="wall-clock budget for all tests of one sample")
+        float, Opt("wall-clock budget for all tests of one sample", gt=0, le=40)
     ] = 20.0
-    memory_mb: Annotated[
-        int, Field(ge=64, le=8192, description="address-space limit per process")
-    ] = 1024
+    memory_mb: Annotated[int, Opt("address-space limit per process", ge=64, le=8192)] = 1024
 
 
 _COMPILE_SECONDS = 20.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import os
 import threading
@@ -129,6 +128,8 @@ class Grader:
         deadline: float | None = None,
     ) -> list[Grade]:
         """``grade`` for asyncio code: waits without blocking the event loop."""
+        import asyncio  # here, not at the top: ~30 ms that sync users never need
+
         future = self.submit(samples, spec, timeout=timeout, deadline=deadline)
         return await asyncio.wrap_future(future)
 

@@ -14,16 +14,16 @@ The target comes from the ``target`` option or, when that is unset, from
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Literal
 
 import regex
-from pydantic import Field
-from pydantic.dataclasses import dataclass
 
 from ._scripts import count_words, scripts_for
 from .base import Verifier
 from .model import Sample, Verdict
+from .options import Opt
 from .text import split_think
 
 # Removed before counting: fenced and inline code, display and inline math,
@@ -49,32 +49,28 @@ class LanguageOptions:
 
     target: Annotated[
         str | None,
-        Field(
-            description="target language (ISO code like 'en', 'zh', 'ja') or script name; default: metadata.language"
+        Opt(
+            "target language (ISO code like 'en', 'zh', 'ja') or script name; default: metadata.language"
         ),
     ] = None
     scope: Annotated[
         Literal["reasoning", "answer", "completion"],
-        Field(
-            description="which part to judge; 'reasoning' falls back to the whole completion when there are no tags"
+        Opt(
+            "which part to judge; 'reasoning' falls back to the whole completion when there are no tags"
         ),
     ] = "reasoning"
     backend: Annotated[
         Literal["script", "langid"],
-        Field(
-            description="'script': Unicode scripts; 'langid': also tell apart languages sharing the target's script (needs py3langid)"
+        Opt(
+            "'script': Unicode scripts; 'langid': also tell apart languages sharing the target's script (needs py3langid)"
         ),
     ] = "script"
     empty_score: Annotated[
         float,
-        Field(description="score when the text holds no words at all (only math, code or numbers)"),
+        Opt("score when the text holds no words at all (only math, code or numbers)"),
     ] = 1.0
-    open_tag: Annotated[str, Field(min_length=1, description="tag that opens the reasoning")] = (
-        "<think>"
-    )
-    close_tag: Annotated[str, Field(min_length=1, description="tag that closes the reasoning")] = (
-        "</think>"
-    )
+    open_tag: Annotated[str, Opt("tag that opens the reasoning", min_length=1)] = "<think>"
+    close_tag: Annotated[str, Opt("tag that closes the reasoning", min_length=1)] = "</think>"
 
 
 class LanguageVerifier(Verifier[LanguageOptions]):

@@ -25,14 +25,13 @@ trainer knows it) and falls back to characters / 4 when it is absent (said so in
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-from pydantic.dataclasses import dataclass
-
 from .base import Verifier
 from .model import Sample, Verdict
+from .options import Opt
 
 
 @dataclass(frozen=True)
@@ -41,38 +40,27 @@ class LengthOptions:
 
     mode: Annotated[
         Literal["dapo", "cosine"],
-        Field(description="dapo: soft overlong penalty; cosine: cosine-scaled"),
+        Opt("dapo: soft overlong penalty; cosine: cosine-scaled"),
     ] = "dapo"
-    unit: Annotated[
-        Literal["tokens", "chars", "words"], Field(description="what length counts")
-    ] = "tokens"
-    max_length: Annotated[int, Field(gt=0, description="L_max: the length budget")] = 4096
-    cache_length: Annotated[
-        int, Field(ge=0, description="dapo: L_cache, the soft-penalty band below L_max")
-    ] = 1024
+    unit: Annotated[Literal["tokens", "chars", "words"], Opt("what length counts")] = "tokens"
+    max_length: Annotated[int, Opt("L_max: the length budget", gt=0)] = 4096
+    cache_length: Annotated[int, Opt("dapo: L_cache, the soft-penalty band below L_max", ge=0)] = (
+        1024
+    )
     correctness: Annotated[
         str | None,
-        Field(description="cosine: verifier whose score >= 0.5 means correct (e.g. 'math')"),
+        Opt("cosine: verifier whose score >= 0.5 means correct (e.g. 'math')"),
     ] = None
-    correct_start: Annotated[
-        float, Field(description="cosine: reward of a correct answer at length 0")
-    ] = 1.0
-    correct_end: Annotated[
-        float, Field(description="cosine: reward of a correct answer at L_max")
-    ] = 0.5
-    wrong_start: Annotated[
-        float, Field(description="cosine: reward of a wrong answer at length 0")
-    ] = -0.5
-    wrong_end: Annotated[float, Field(description="cosine: reward of a wrong answer at L_max")] = (
-        0.0
-    )
-    exceed_value: Annotated[float, Field(description="cosine: reward past L_max")] = -1.0
+    correct_start: Annotated[float, Opt("cosine: reward of a correct answer at length 0")] = 1.0
+    correct_end: Annotated[float, Opt("cosine: reward of a correct answer at L_max")] = 0.5
+    wrong_start: Annotated[float, Opt("cosine: reward of a wrong answer at length 0")] = -0.5
+    wrong_end: Annotated[float, Opt("cosine: reward of a wrong answer at L_max")] = 0.0
+    exceed_value: Annotated[float, Opt("cosine: reward past L_max")] = -1.0
 
-    @model_validator(mode="after")
-    def _band_fits(self) -> LengthOptions:
+    def __post_init__(self) -> None:
+        # Runs for validated and directly built options alike.
         if self.cache_length >= self.max_length and self.mode == "dapo":
             raise ValueError("cache_length must be smaller than max_length")
-        return self
 
 
 class LengthVerifier(Verifier[LengthOptions]):

@@ -29,18 +29,17 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from typing import Annotated, Any, Literal
-
-from pydantic import Field
-from pydantic.dataclasses import dataclass
 
 from ._math.equivalence import Decision, Rules, canonical, equivalent
 from ._math.extract import RULES, Extraction, extract, find_boxes
 from ._math.parse import Node, Rejected, Seq, parse_answer
 from .base import Verifier
 from .model import Sample, Verdict
+from .options import Opt
 from .text import answer_text
 
 SYMPY_FAILURES = (
@@ -65,25 +64,22 @@ class MathOptions:
 
     extraction: Annotated[
         tuple[Rule, ...],
-        Field(min_length=1, description="extraction rules, tried in this order"),
+        Opt("extraction rules, tried in this order", min_length=1),
     ] = RULES  # type: ignore[assignment]
     float_min_digits: Annotated[
         int,
-        Field(ge=1, le=40, description="significant digits a decimal needs to match a closed form"),
+        Opt("significant digits a decimal needs to match a closed form", ge=1, le=40),
     ] = 6
-    percent: Annotated[bool, Field(description="'50%' also equals '50' and '0.5'")] = True
-    equation_value: Annotated[
-        bool, Field(description="'x = 5' equals '5' (a lone variable on one side)")
-    ] = True
+    percent: Annotated[bool, Opt("'50%' also equals '50' and '0.5'")] = True
+    equation_value: Annotated[bool, Opt("'x = 5' equals '5' (a lone variable on one side)")] = True
     hedge: Annotated[
         Literal["zero", "last"],
-        Field(
-            description="several different final boxes close together: 'zero' scores 0 "
-            "unless each equals the gold; 'last' grades the last one only (Math-Verify's way)"
+        Opt(
+            "several different final boxes close together: 'zero' scores 0 unless each equals the gold; 'last' grades the last one only (Math-Verify's way)"
         ),
     ] = "zero"
     close_tag: Annotated[
-        str, Field(min_length=1, description="tag that ends the reasoning; the answer follows it")
+        str, Opt("tag that ends the reasoning; the answer follows it", min_length=1)
     ] = "</think>"
 
 

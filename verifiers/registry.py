@@ -8,7 +8,6 @@ citizen. ``register`` adds a class at run time (tests, notebooks).
 from __future__ import annotations
 
 import threading
-from importlib.metadata import entry_points
 from typing import Any
 
 from .base import Verifier
@@ -22,6 +21,9 @@ _loaded: dict[str, type[Verifier[Any]]] = {}
 
 
 def _entry_point_names() -> dict[str, Any]:
+    # Imported on first lookup: importlib.metadata costs ~12 ms at start-up.
+    from importlib.metadata import entry_points
+
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 

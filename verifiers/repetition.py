@@ -12,13 +12,12 @@ n-gram forever approaches ``max_penalty``. Words are lower-cased whitespace toke
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
-
-from pydantic import Field
-from pydantic.dataclasses import dataclass
 
 from .base import Verifier
 from .model import Sample, Verdict
+from .options import Opt
 from .text import split_think
 
 
@@ -26,16 +25,12 @@ from .text import split_think
 class RepetitionOptions:
     """Options of ``repetition``."""
 
-    ngram_size: Annotated[int, Field(ge=1, le=64, description="n of the n-grams")] = 3
-    max_penalty: Annotated[
-        float, Field(le=0, description="score of endless repetition (<= 0)")
-    ] = -1.0
-    unit: Annotated[
-        Literal["words", "chars"], Field(description="n-grams of words or of characters")
-    ] = "words"
+    ngram_size: Annotated[int, Opt("n of the n-grams", ge=1, le=64)] = 3
+    max_penalty: Annotated[float, Opt("score of endless repetition (<= 0)", le=0)] = -1.0
+    unit: Annotated[Literal["words", "chars"], Opt("n-grams of words or of characters")] = "words"
     scope: Annotated[
         Literal["completion", "reasoning", "answer"],
-        Field(description="which part of the completion to judge"),
+        Opt("which part of the completion to judge"),
     ] = "completion"
 
 

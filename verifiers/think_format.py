@@ -18,13 +18,12 @@ spirit of open-r1's tag-count reward; otherwise the score is all or nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
-
-from pydantic import Field
-from pydantic.dataclasses import dataclass
 
 from .base import Verifier
 from .model import Sample, Verdict
+from .options import Opt
 
 
 @dataclass(frozen=True)
@@ -33,25 +32,17 @@ class ThinkFormatOptions:
 
     mode: Annotated[
         Literal["strict", "lenient"],
-        Field(description="strict: R1's exact template; lenient: tags once each, in order"),
+        Opt("strict: R1's exact template; lenient: tags once each, in order"),
     ] = "strict"
-    open_tag: Annotated[str, Field(min_length=1, description="tag that opens the reasoning")] = (
-        "<think>"
+    open_tag: Annotated[str, Opt("tag that opens the reasoning", min_length=1)] = "<think>"
+    close_tag: Annotated[str, Opt("tag that closes the reasoning", min_length=1)] = "</think>"
+    partial_credit: Annotated[bool, Opt("0.25 per satisfied check instead of all-or-nothing")] = (
+        False
     )
-    close_tag: Annotated[str, Field(min_length=1, description="tag that closes the reasoning")] = (
-        "</think>"
-    )
-    partial_credit: Annotated[
-        bool, Field(description="0.25 per satisfied check instead of all-or-nothing")
-    ] = False
-    newlines: Annotated[
-        bool, Field(description="strict mode also wants the tags on their own lines")
-    ] = False
+    newlines: Annotated[bool, Opt("strict mode also wants the tags on their own lines")] = False
     answer_tag: Annotated[
         str | None,
-        Field(
-            description="if set (e.g. 'answer'), the answer must be wrapped in <answer>...</answer>"
-        ),
+        Opt("if set (e.g. 'answer'), the answer must be wrapped in <answer>...</answer>"),
     ] = None
 
 
