@@ -34,9 +34,7 @@ def sample(problem: dict[str, Any], program: str) -> dict[str, Any]:
 def rewards(samples: list[dict[str, Any]]) -> dict[str, tuple[float, str, str]]:
     """id -> (reward, status, reason): a failure shows why, not just that it failed."""
     grades = grade(samples, "code", workers=2)
-    return {
-        g.id: (g.reward, g.verdicts["code"].status, g.verdicts["code"].reason) for g in grades
-    }
+    return {g.id: (g.reward, g.verdicts["code"].status, g.verdicts["code"].reason) for g in grades}
 
 
 def test_there_are_164_problems() -> None:
