@@ -74,6 +74,9 @@ class Grader:
         parsed = parse_spec(spec)
         _check_timeout(timeout)
         _check_timeout(deadline)
+        if deadline is not None and self.pool is None:
+            # In this thread nothing can interrupt a verifier, so a deadline would be a lie.
+            raise ValueError("a batch deadline needs worker processes (workers >= 1)")
         items = list(samples)
         prepared = [self._prepare(obj, i) for i, obj in enumerate(items)]
         valid = [(i, p) for i, p in enumerate(prepared) if isinstance(p, Sample)]

@@ -144,3 +144,8 @@ def test_a_dispatcher_bug_fails_callers_instead_of_hanging(
             g.submit([sample(0)], "test_pid").result(timeout=30)
     finally:
         g.close()
+
+
+def test_a_deadline_without_workers_is_refused(misbehaving: None) -> None:
+    with Grader(workers=0) as g, pytest.raises(ValueError, match="needs worker processes"):
+        g.grade([sample(0)], "test_pid", deadline=1.0)
