@@ -187,8 +187,10 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def body(batch: list[dict[str, Any]], spec: Any) -> bytes:
-    return orjson.dumps({"spec": spec, "samples": batch})
+def body(batch: list[dict[str, Any]], spec: Any, details: bool = True) -> bytes:
+    # details=False is what the TRL and verl adapters send: rewards and statuses only.
+    options = {} if details else {"options": {"details": False}}
+    return orjson.dumps({"spec": spec, "samples": batch, **options})
 
 
 class RawConnection:
@@ -341,9 +343,9 @@ def bench_spec(
 ) -> dict[str, Any]:
     batches = make_batches(rows, args.batch, args.batches)
     items = args.batch * args.batches
-    bodies = [body(b, spec) for b in batches]
+    bodies = [body(b, spec, not args.no_details) for b in batches]
     print(f"\n{label}: {args.batches} batches of {args.batch}, {args.concurrency} in flight, "
-          f"{args.workers} grading workers")  # fmt: skip
+          f"{args.workers} grading workers, details {'off' if args.no_details else 'on'}")  # fmt: skip
     results: dict[str, Any] = {}
     # The machine is shared and noisy: in-process and server runs alternate in pairs, so
     # each pair sees the same background load; the ratio is the median over the pairs.
@@ -428,6 +430,11 @@ def main() -> None:
     parser.add_argument("--overload-seconds", type=float, default=5.0)
     parser.add_argument("--math-batches", type=int, default=12, help="requests per math run")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--no-details",
+        action="store_true",
+        help="ask for rewards and statuses only, as the TRL/verl adapters do",
+    )
     args = parser.parse_args()
     rows = load_rows()
     print(
