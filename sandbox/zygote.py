@@ -71,7 +71,7 @@ def _claim_uid() -> tuple[int, int] | None:
     return None
 
 
-def _expose_interpreter() -> None:
+def _expose_interpreter(uid: int) -> None:
     """Let the sandbox uid read the interpreter when it lives under a private home (``/root``).
 
     In this server's own mount namespace the first closed ancestor of the prefix is covered by
@@ -87,7 +87,10 @@ def _expose_interpreter() -> None:
             break
     if closed is None:
         return
-    staging = f"/run/verigrade-sandbox/prefix-{os.getpid()}"
+    # Named by the uid slot this server holds locked: every server is pid 1 of its own pid
+    # namespace, so a pid-based name would be shared, and one server's rmdir would pull the
+    # directory from under another starting at the same time.
+    staging = f"/run/verigrade-sandbox/prefix-{uid}"
     os.makedirs(staging, exist_ok=True)
     bind, move, rec = 4096, 8192, 16384
     iso._mount(prefix, staging, None, bind | rec, None)
@@ -129,7 +132,7 @@ class Server:
         if "mount_namespace" in self.active:
             iso.make_mounts_private()
             if self.uid is not None:
-                _expose_interpreter()
+                _expose_interpreter(self.uid)
             iso.private_tmpfs(["/tmp"], 1 << 20, 0, mode=0o755)
             os.mkdir(WORKDIR, 0o755)
         # SysV IPC objects outlive their processes, and each run's /tmp must be its own.

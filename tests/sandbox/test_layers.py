@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from verigrade.sandbox import Sandbox, SandboxDegraded, SandboxUnavailable
@@ -43,3 +44,21 @@ def test_cli_sandbox_check(capsys: pytest.CaptureFixture[str]) -> None:
         assert layer in out
     assert "trial run: ok" in out
     assert code == (0 if os.geteuid() == 0 else 1)
+
+
+def test_sandboxes_started_at_once_all_come_up() -> None:
+    # A trainer host starts one fork server per grading worker at the same moment; each
+    # stages the interpreter's directory on the host's /run while setting up, and two
+    # servers once shared a staging name, so one could lose its mount to another's rmdir.
+    boxes = [Sandbox() for _ in range(12)]
+    try:
+        with ThreadPoolExecutor(len(boxes)) as pool:
+            results = list(pool.map(lambda b: b.run_python("print(6 * 7)"), boxes))
+        for box, result in zip(boxes, results, strict=True):
+            assert result.sandbox_error is None
+            assert result.stdout == b"42\n"
+            if os.geteuid() == 0:
+                assert all(state == "active" for state in box.layers.values()), box.layers
+    finally:
+        for box in boxes:
+            box.close()
