@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import Any, TypeVar
 
 from fastapi import Request
 from verigrade.verifiers import Grade, PoolClosedError, RewardSpec, SpecError, parse_spec
 
 from .errors import ApiError, spec_error
 from .state import ServerState
+
+R = TypeVar("R")
 
 
 def parse(spec: Any) -> RewardSpec:
@@ -42,16 +45,37 @@ async def grade_batch(
     timeout: float | None,
     deadline: float | None,
 ) -> list[Grade] | None:
-    """Grade a batch; None when the client disconnected first (its work is cancelled)."""
-    state.admit(len(samples), route)
+    """Grade a batch into Grades; None when the client disconnected first (its work is
+    cancelled)."""
+
+    def start(timeout: float | None, deadline: float | None) -> Future[list[Grade]]:
+        return state.grader.submit(samples, spec, timeout=timeout, deadline=deadline)
+
+    return await run_batch(
+        state, request, len(samples), spec, start, route=route, timeout=timeout, deadline=deadline
+    )
+
+
+async def run_batch(
+    state: ServerState,
+    request: Request,
+    count: int,
+    spec: RewardSpec,
+    start: Callable[[float | None, float | None], Future[R]],
+    *,
+    route: str,
+    timeout: float | None,
+    deadline: float | None,
+) -> R | None:
+    """Admit ``count`` items, ``start(timeout, deadline)`` their grading and wait for it
+    (or for the client to leave: then None, and the work is cancelled)."""
+    state.admit(count, route)
     started = time.perf_counter()
     try:
         try:
-            future = state.grader.submit(
-                samples,
-                spec,
-                timeout=timeout if timeout is not None else state.settings.item_timeout,
-                deadline=deadline if deadline is not None else state.settings.request_timeout,
+            future = start(
+                timeout if timeout is not None else state.settings.item_timeout,
+                deadline if deadline is not None else state.settings.request_timeout,
             )
         except PoolClosedError as exc:
             state.broken = str(exc)
@@ -70,13 +94,13 @@ async def grade_batch(
             state.metrics.disconnects.inc()
             return None
         try:
-            grades = waiting.result()
+            result = waiting.result()
         except PoolClosedError as exc:
             raise ApiError(503, f"the grading pool stopped: {exc}", {"Retry-After": "5"}) from None
     finally:
-        state.release(len(samples))
+        state.release(count)
     elapsed = time.perf_counter() - started
     for name in {entry.verifier.name for entry in spec.entries}:
         state.metrics.grade_seconds.observe(elapsed, (("verifier", name),))
-    state.metrics.items.inc((("route", route),), len(samples))
-    return grades
+    state.metrics.items.inc((("route", route),), count)
+    return result

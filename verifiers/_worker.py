@@ -58,9 +58,21 @@ def _send(conn: Connection, message: tuple[Any, ...]) -> None:
         kind, results, done = message
         safe = [
             (s, e, Verdict(v.score, v.status, v.reason, {"unpicklable_details": True}))
+            if e >= 0
+            else (s, e, v)  # a finished row: the finisher's own plain output
             for s, e, v in results
         ]
         conn.send((kind, safe, done))
+
+
+def _finished(finish: Any, row: list[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:
+    """The row as one ``(sample, -1, finish(verdicts))`` entry when the job has a finisher."""
+    if finish is None:
+        return row
+    try:
+        return [(row[0][0], -1, finish([verdict for _, _, verdict in row]))]
+    except Exception:  # a finisher bug: send the verdicts, the parent finishes (and reports)
+        return row
 
 
 def serve(conn: Connection, slot: memoryview[float]) -> None:
@@ -78,22 +90,24 @@ def serve(conn: Connection, slot: memoryview[float]) -> None:
         if kind == "path":
             sys.path[:] = message[1]
             continue
-        _, spec_key, verifiers, items, reset = message
+        _, spec_key, verifiers, items, reset, finish = message
         if reset:
             specs.clear()
         if verifiers is not None:
             specs[spec_key] = verifiers
         spec = specs[spec_key]
-        results: list[tuple[int, int, Verdict]] = []
+        results: list[tuple[int, int, Any]] = []
         flushed = time.monotonic()
         for sample_index, sample, entry_indexes in items:
+            row: list[tuple[int, int, Any]] = []
             for entry_index in entry_indexes:
                 # Start time first, index last: the parent reads the index first, so it
                 # never pairs a new index with a stale start time.
                 slot[2] = time.monotonic()
                 slot[1] = entry_index
                 slot[0] = sample_index
-                results.append((sample_index, entry_index, run_verifier(spec[entry_index], sample)))
+                row.append((sample_index, entry_index, run_verifier(spec[entry_index], sample)))
+            results.extend(_finished(finish, row) if len(row) == len(spec) else row)
             now = time.monotonic()
             if now - flushed > FLUSH_SECONDS:
                 _send(conn, ("res", results, False))

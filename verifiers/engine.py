@@ -5,14 +5,17 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
 from ._worker import run_verifier
 from .model import Grade, Sample, Verdict, coerce_sample, size_problem, weighted_reward
-from .pool import VerdictTable, WorkerPool
+from .pool import Outcome, WorkerPool
 from .spec import RewardSpec, SpecLike, parse_spec
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 DEFAULT_MAX_CHARS = 2_000_000
 """Longest completion graded by default (~500k tokens); longer ones get ``invalid_input``."""
@@ -71,6 +74,66 @@ class Grader:
         Raises:
             SpecError: the spec is malformed (raised here, before any work starts).
         """
+        return self._submit(samples, spec, timeout, deadline, None, _assemble)
+
+    def submit_finished(
+        self,
+        samples: Iterable[Any],
+        spec: SpecLike,
+        finish: Callable[[list[Verdict]], T],
+        *,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Future[list[tuple[Any, T]]]:
+        """Like ``submit``, but each sample comes back as ``(id, finish(verdicts))``.
+
+        ``finish`` gets the sample's verdicts in spec order and runs in the worker process
+        that graded the sample (in this process for what a worker could not finish: a
+        timeout, a crash, an invalid sample), so per-sample output work such as a server
+        serialising its response is spread over the workers. It must be picklable (a
+        module-level function or an instance of a module-level class).
+        """
+
+        def build(
+            spec: RewardSpec,
+            items: Sequence[Any],
+            prepared: Sequence[Sample | str],
+            valid: Sequence[tuple[int, Sample]],
+            outcome: Outcome,
+        ) -> list[tuple[Any, T]]:
+            finished = outcome.finished
+            by_index = {i: n for n, (i, _) in enumerate(valid)}
+            out: list[tuple[Any, T]] = []
+            for i, item in enumerate(prepared):
+                if isinstance(item, str):
+                    bad = Verdict.failed("invalid_input", item)
+                    out.append((_id_of(items[i], i), finish([bad] * len(spec.labels))))
+                    continue
+                n = by_index[i]
+                value = finished[n] if n in finished else finish(outcome.verdicts[n])
+                out.append((item.id if item.id is not None else i, value))
+            return out
+
+        return self._submit(samples, spec, timeout, deadline, finish, build)
+
+    def _submit(
+        self,
+        samples: Iterable[Any],
+        spec: SpecLike,
+        timeout: float | None,
+        deadline: float | None,
+        finish: Callable[[list[Verdict]], Any] | None,
+        build: Callable[
+            [
+                RewardSpec,
+                Sequence[Any],
+                Sequence[Sample | str],
+                Sequence[tuple[int, Sample]],
+                Outcome,
+            ],
+            R,
+        ],
+    ) -> Future[R]:
         parsed = parse_spec(spec)
         _check_timeout(timeout)
         _check_timeout(deadline)
@@ -83,17 +146,24 @@ class Grader:
         verifiers = [e.verifier for e in parsed.entries]
         limit = timeout if timeout is not None else self.timeout
         timeouts = [limit if limit is not None else v.timeout for v in verifiers]
-        result: Future[list[Grade]] = Future()
+        result: Future[R] = Future()
 
-        def finish(table: VerdictTable) -> None:
-            result.set_result(_assemble(parsed, items, prepared, valid, table))
+        def complete(outcome: Outcome) -> None:
+            try:
+                value = build(parsed, items, prepared, valid, outcome)
+            except Exception as exc:  # a finisher's bug reaches the caller, not a log
+                result.set_exception(exc)
+            else:
+                result.set_result(value)
 
         if self.pool is None:
-            finish([[run_verifier(v, sample) for v in verifiers] for _, sample in valid])
+            complete(Outcome([[run_verifier(v, s) for v in verifiers] for _, s in valid], {}))
             return result
-        inner = self.pool.submit([s for _, s in valid], verifiers, timeouts, deadline=deadline)
+        inner = self.pool.submit(
+            [s for _, s in valid], verifiers, timeouts, deadline=deadline, finish=finish
+        )
 
-        def relay(done: Future[VerdictTable]) -> None:
+        def relay(done: Future[Outcome]) -> None:
             if result.cancelled():
                 return
             if done.cancelled():
@@ -101,9 +171,9 @@ class Grader:
             elif (exc := done.exception()) is not None:
                 result.set_exception(exc)
             else:
-                finish(done.result())
+                complete(done.result())
 
-        def propagate_cancel(outer: Future[list[Grade]]) -> None:
+        def propagate_cancel(outer: Future[R]) -> None:
             if outer.cancelled():
                 inner.cancel()
 
@@ -167,9 +237,11 @@ def _assemble(
     items: Sequence[Any],
     prepared: Sequence[Sample | str],
     valid: Sequence[tuple[int, Sample]],
-    table: VerdictTable,
+    outcome: Outcome,
 ) -> list[Grade]:
-    rows: dict[int, list[Verdict]] = {i: row for (i, _), row in zip(valid, table, strict=True)}
+    rows: dict[int, list[Verdict]] = {
+        i: row for (i, _), row in zip(valid, outcome.verdicts, strict=True)
+    }
     labels, weights = spec.labels, spec.weights
     grades: list[Grade] = []
     for i, item in enumerate(prepared):

@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -47,6 +47,23 @@ UNSTARTED_POLL = 0.05
 MAX_CACHED_SPECS = 256
 
 VerdictTable = list[list[Verdict]]
+#: Per-sample post-processing the caller wants done where the sample is graded: called
+#: with the sample's verdicts in spec order; its (picklable) result replaces them.
+Finisher = Callable[[list[Verdict]], Any]
+
+
+@dataclass(eq=False)
+class Outcome:
+    """What a job produced: ``verdicts[sample][entry]``, and for a job with a finisher,
+    ``finished[sample]`` for every sample whose worker finished it (their rows in
+    ``verdicts`` hold a placeholder; the other rows are real and still to be finished)."""
+
+    verdicts: VerdictTable
+    finished: dict[int, Any]
+
+
+# Fills the cells of a row a worker finished, so the job's bookkeeping stays per cell.
+_FINISHED_ROW = Verdict(0.0, "ok", "finished in the worker")
 
 
 @dataclass(eq=False)
@@ -56,17 +73,27 @@ class _Job:
     spec_key: int
     cells: list[list[Verdict | None]]
     remaining: int
-    future: Future[VerdictTable]
+    future: Future[Outcome]
     # Monotonic time after which unfinished items give up (a caller's whole-batch deadline).
     expires_at: float | None = None
+    finish: Finisher | None = None
+    finished: dict[int, Any] = field(default_factory=dict)
 
-    def put(self, sample_index: int, entry_index: int, verdict: Verdict) -> None:
+    def put(self, sample_index: int, entry_index: int, verdict: Any) -> None:
+        """Record one verdict, or (``entry_index`` -1) a row the worker finished."""
         row = self.cells[sample_index]
-        if row[entry_index] is None:
+        if entry_index < 0:
+            # Only a worker that graded every entry of the sample sends this, so no cell of
+            # the row can be set unless the job already expired (then it is dropped).
+            if all(cell is None for cell in row):
+                row[:] = [_FINISHED_ROW] * len(row)
+                self.finished[sample_index] = verdict
+                self.remaining -= len(row)
+        elif row[entry_index] is None:
             row[entry_index] = verdict
             self.remaining -= 1
         if self.remaining == 0 and not self.future.done():
-            self.future.set_result(self.cells)  # type: ignore[arg-type]
+            self.future.set_result(Outcome(self.cells, self.finished))  # type: ignore[arg-type]
 
 
 @dataclass(eq=False)
@@ -134,8 +161,9 @@ class WorkerPool:
         timeouts: Sequence[float],
         *,
         deadline: float | None = None,
-    ) -> Future[VerdictTable]:
-        """Verify every sample with every verifier; the future holds verdicts[sample][verifier].
+        finish: Finisher | None = None,
+    ) -> Future[Outcome]:
+        """Verify every sample with every verifier; the future's ``verdicts[sample][verifier]``.
 
         ``timeouts[i]`` is the deadline in seconds for one run of ``verifiers[i]``.
         ``deadline`` bounds the whole job in seconds: when it passes, every item not yet
@@ -144,11 +172,14 @@ class WorkerPool:
         still on its items are replaced.
         Cancelling the future drops the job's queued work and replaces the workers
         still running its items (their results would be thrown away).
+        ``finish`` (picklable) runs in the worker on each sample it grades whole, so costly
+        per-sample output work (a server serialising results) is spread over the workers;
+        rows it could not finish there (a timeout, a crash) come back as verdicts.
         """
-        future: Future[VerdictTable] = Future()
+        future: Future[Outcome] = Future()
         n, k = len(samples), len(verifiers)
         if n == 0 or k == 0:
-            future.set_result([[] for _ in range(n)])
+            future.set_result(Outcome([[] for _ in range(n)], {}))
             return future
         spec = tuple(verifiers)
         with self._lock:
@@ -157,7 +188,9 @@ class WorkerPool:
             if len(self._spec_keys) >= 16 * MAX_CACHED_SPECS:
                 self._spec_keys.clear()  # keys keep counting up, so old ones never collide
             key = self._spec_keys.setdefault(spec, next(self._spec_counter))
-        job = _Job(spec, tuple(timeouts), key, [[None] * k for _ in range(n)], n * k, future)
+        job = _Job(
+            spec, tuple(timeouts), key, [[None] * k for _ in range(n)], n * k, future, None, finish
+        )
         if deadline is not None:
             job.expires_at = time.monotonic() + deadline
         size = max(1, min(MAX_CHUNK, math.ceil(n / (4 * self.size))))
@@ -174,7 +207,7 @@ class WorkerPool:
         self._wake()
         return future
 
-    def _on_done(self, future: Future[VerdictTable]) -> None:
+    def _on_done(self, future: Future[Outcome]) -> None:
         if future.cancelled():
             with self._lock:
                 self._cancelled = True
@@ -330,7 +363,7 @@ class WorkerPool:
                 worker.known_specs.clear()
             verifiers = None if job.spec_key in worker.known_specs else job.verifiers
             try:
-                worker.conn.send(("run", job.spec_key, verifiers, chunk.items, reset))
+                worker.conn.send(("run", job.spec_key, verifiers, chunk.items, reset, job.finish))
             except OSError:
                 with self._lock:
                     self._pending.appendleft(chunk)

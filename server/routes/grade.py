@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request, Response
 from ..body import json_type, read_json_object
 from ..deps import Authorized, StateDep
 from ..errors import bad_request, too_large
-from ..grading import grade_batch, parse
-from ..results import dumps, grades_to_dicts, record_counts
+from ..grading import parse, run_batch
+from ..results import ResultJson, record_counts, results_body
 from ..schemas import ERROR_RESPONSES, GradeResponse
 from ..settings import Settings
 
@@ -76,14 +76,22 @@ async def grade(request: Request, state: StateDep) -> Response:
     timeout = _seconds(options, "timeout", settings.max_item_timeout)
     deadline = _seconds(options, "deadline", settings.request_timeout)
     spec = parse(body["spec"])
-    grades = await grade_batch(
-        state, request, samples, spec, route="grade", timeout=timeout, deadline=deadline
+    # The workers serialise each sample's result as they finish it; this thread splices.
+    details = options.get("details", True) is not False
+    finish = ResultJson(tuple(spec.labels), spec.weights, details)
+    rows = await run_batch(
+        state,
+        request,
+        len(samples),
+        spec,
+        lambda t, d: state.grader.submit_finished(samples, spec, finish, timeout=t, deadline=d),
+        route="grade",
+        timeout=timeout,
+        deadline=deadline,
     )
-    if grades is None:
+    if rows is None:
         return Response(status_code=499)  # nginx's "client closed request"; nobody reads it
     counts: dict[tuple[str, str], int] = {}
-    results = grades_to_dicts(
-        grades, details=options.get("details", True) is not False, counts=counts
-    )
+    content = results_body(rows, spec.labels, counts)
     record_counts(state.metrics, counts, {e.label: e.verifier.name for e in spec.entries})
-    return Response(dumps({"results": results}), media_type="application/json")
+    return Response(content, media_type="application/json")

@@ -250,3 +250,39 @@ def test_non_finite_scores_become_zero_not_null() -> None:
     [result] = grades_to_dicts([bad], details=True, counts=counts)
     assert result["reward"] == 0.0 and result["verdicts"]["v"]["score"] == 0.0
     assert counts == {("v", "ok"): 1}
+
+
+def test_worker_side_json_matches_the_server_side_json() -> None:
+    # /v1/grade has its workers serialise results (ResultJson) and splices the pieces;
+    # the body must be what grades_to_dicts + dumps build from the same Grades.
+    from verigrade.server.results import ResultJson, dumps, grades_to_dicts, results_body
+    from verigrade.verifiers import Grade, Verdict
+
+    verdicts = {
+        "a": Verdict(float("nan"), "ok", "\ud800 lone surrogate", {"set": {1}}),
+        "b": Verdict(0.5, "timeout", "slow", {"n": 3}),
+    }
+    weights = {"a": 1.0, "b": 2.0}
+    for details in (True, False):
+        finish = ResultJson(("a", "b"), weights, details)
+        rows = [(sample_id, finish(list(verdicts.values()))) for sample_id in ("x", 7)]
+        counts: dict[tuple[str, str], int] = {}
+        spliced = json.loads(results_body(rows, ["a", "b"], counts))
+        grades = [Grade(sample_id, 1.0, verdicts) for sample_id in ("x", 7)]
+        expected_counts: dict[tuple[str, str], int] = {}
+        expected = json.loads(
+            dumps({"results": grades_to_dicts(grades, details=details, counts=expected_counts)})
+        )
+        assert spliced == expected
+        assert counts == expected_counts == {("a", "ok"): 2, ("b", "timeout"): 2}
+        assert spliced["results"][0]["verdicts"]["a"]["score"] == 0.0
+
+
+def test_the_result_serialiser_imports_no_web_framework() -> None:
+    # Every grading worker unpickles ResultJson, importing its module: keep it light.
+    import subprocess
+    import sys
+
+    code = "import sys, verigrade.server.results; print('fastapi' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,66 @@
+"""``Grader.submit_finished``: per-sample results finished in the worker that graded them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from verigrade.verifiers import Grader, Verdict
+
+
+@dataclass(frozen=True)
+class WhereFinished:
+    """Finisher: the statuses and the process that ran it (picklable: module level)."""
+
+    def __call__(self, verdicts: list[Verdict]) -> tuple[tuple[str, ...], int]:
+        return tuple(v.status for v in verdicts), os.getpid()
+
+
+class Broken:
+    def __call__(self, verdicts: list[Verdict]) -> object:
+        raise RuntimeError("finisher bug")
+
+
+def sample(i: int, **metadata: object) -> dict[str, object]:
+    return {"id": f"s{i}", "completion": f"item {i}", "metadata": metadata}
+
+
+def test_rows_are_finished_in_the_workers_in_order(grader: Grader) -> None:
+    samples = [sample(i) for i in range(300)]
+    samples[5] = {"id": "bad", "prompt": "no completion"}
+    samples[6] = {"completion": "no id"}
+    rows = grader.submit_finished(samples, ["test_pid", "test_sleep"], WhereFinished()).result()
+    assert [sample_id for sample_id, _ in rows] == [
+        "bad" if i == 5 else 6 if i == 6 else f"s{i}" for i in range(300)
+    ]
+    here = os.getpid()
+    # An invalid sample never reaches a worker: it is finished here, as invalid_input.
+    assert rows[5][1] == (("invalid_input", "invalid_input"), here)
+    finished_in = {pid for i, (_, (_, pid)) in enumerate(rows) if i != 5}
+    assert here not in finished_in and len(finished_in) == 2
+    assert all(statuses == ("ok", "ok") for i, (_, (statuses, _)) in enumerate(rows) if i != 5)
+
+
+def test_a_row_a_worker_could_not_finish_is_finished_here(grader: Grader) -> None:
+    samples = [sample(0), sample(1, sleep=60), sample(2)]
+    rows = grader.submit_finished(
+        samples, ["test_pid", "test_sleep"], WhereFinished(), timeout=0.5
+    ).result()
+    statuses = [statuses for _, (statuses, _) in rows]
+    assert statuses == [("ok", "ok"), ("ok", "timeout"), ("ok", "ok")]
+    # The stuck row's worker was killed mid-row: its verdicts are settled and finished here.
+    assert rows[1][1][1] == os.getpid()
+    assert rows[0][1][1] != os.getpid()
+
+
+def test_without_workers_the_finisher_runs_here() -> None:
+    with Grader(workers=0) as local:
+        rows = local.submit_finished([sample(0)], "think_format", WhereFinished()).result()
+    assert rows == [("s0", (("ok",), os.getpid()))]
+
+
+def test_a_broken_finisher_fails_the_future_not_the_pool(grader: Grader) -> None:
+    future = grader.submit_finished([sample(0), sample(1)], "test_pid", Broken())
+    error = future.exception()
+    assert isinstance(error, RuntimeError) and "finisher bug" in str(error)
+    assert grader.grade([sample(2)], "test_pid")[0].reward == 1.0
