@@ -265,8 +265,9 @@ def _setup_bytes(program: bytes, files: Mapping[str, bytes | tuple[bytes, int]])
         data, mode = content if isinstance(content, tuple) else (content, 0o644)
         entries.append([name, len(data), mode])
         blobs.append(data)
-    header = json.dumps({"files": entries, "program_size": len(program)}).encode() + b"\n"
-    return header + b"".join(blobs) + program
+    header = json.dumps(entries).encode() if entries else b""
+    sizes = len(header).to_bytes(8, "little") + len(program).to_bytes(8, "little")
+    return sizes + header + b"".join(blobs) + program
 
 
 class Session:
@@ -318,9 +319,7 @@ class Session:
         if not self.alive:
             return [("error", "the program is no longer running")]
         self.calls += len(calls)
-        requests = b"".join(
-            json.dumps([name, wire.encode(list(args))]).encode() + b"\n" for args in calls
-        )
+        requests = b"".join(wire.encode([name, list(args)]).encode() + b"\n" for args in calls)
         assert run.to_child is not None
         run.pending.setdefault(run.to_child, bytearray()).extend(requests)
         results: list[tuple[str, Any]] = []

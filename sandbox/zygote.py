@@ -11,7 +11,12 @@ Control messages (JSON over a SOCK_SEQPACKET socket):
 - client → server ``{"op": "run", "mode": "python"|"exec", "argv": [...], "limits": {...}}``
   with five descriptors (stdin, stdout, stderr, to-child, from-child); ``{"op": "kill"}``.
 - server → client ``{"op": "hello", "layers": {...}, "uid": n}`` once;
-  ``{"op": "started"}`` then ``{"op": "exited", "status": n, "cpu": s, "timed_out": b}``.
+  ``{"op": "exited", "status": n, "cpu": s, "timed_out": b}`` after each run.
+
+Setup stream (client → child, on the to-child pipe): two 8-byte little-endian lengths (the
+files' JSON header, ``[[name, size, mode], ...]``, empty when there are no files; the
+program), then that header, the files' bytes and the program. A session's calls follow as
+lines of ``wire`` text for ``[name, [args...]]``.
 """
 
 from __future__ import annotations
@@ -150,6 +155,13 @@ class Server:
             self.landlock = self._landlock_for("/tmp")
         # Private /dev/shm only matters when Landlock does not already forbid writing there.
         self.tmpfs = [WORKDIR] if self.landlock_abi else [WORKDIR, "/dev/shm"]
+        # Every run gets the same environment when its directory is the same (mount namespace),
+        # so it is set here once: clearing and refilling os.environ cost each run ~0.3 ms.
+        self.env = _run_env(WORKDIR)
+        if "mount_namespace" in self.active:
+            os.environ.clear()
+            os.environ.update(self.env)
+        self.streams = _std_streams()
         _warm_up()
         gc.freeze()  # children's collections then skip everything inherited: fewer page copies
 
@@ -187,7 +199,8 @@ class Server:
             if self.uid is not None:
                 os.chown(workdir, self.uid, self.uid)
         request["workdir"] = workdir
-        status_r, status_w = os.pipe()
+        # Only the init shim of an exec run reports a status; a Python run is pid 1 itself.
+        status_r, status_w = os.pipe() if request["mode"] == "exec" else (-1, -1)
         fds = [*fds, status_w]
         if "pid_namespace" in self.active:
             iso.unshare(iso.CLONE_NEWPID)  # the next fork becomes pid 1 of a new namespace
@@ -202,12 +215,13 @@ class Server:
             finally:
                 os._exit(SETUP_FAILED)
         for fd in fds:
-            os.close(fd)
-        self.send({"op": "started"})
+            if fd >= 0:
+                os.close(fd)
         try:
             self.supervise(pid, float(request["limits"]["wall_seconds"]), status_r)
         finally:
-            os.close(status_r)
+            if status_r >= 0:
+                os.close(status_r)
             if workdir != WORKDIR:
                 import shutil
 
@@ -239,13 +253,14 @@ class Server:
             os.close(pidfd)
         _, status, usage = os.wait4(pid, 0)
         self.reap_uid()
-        os.set_blocking(status_r, False)
-        try:
-            reported = os.read(status_r, 64)  # the program's own status, from the init shim
-        except BlockingIOError:
-            reported = b""
-        if reported.isdigit():
-            status = int(reported)
+        if status_r >= 0:
+            os.set_blocking(status_r, False)
+            try:
+                reported = os.read(status_r, 64)  # the program's own status, from the init shim
+            except BlockingIOError:
+                reported = b""
+            if reported.isdigit():
+                status = int(reported)
         cpu = usage.ru_utime + usage.ru_stime
         self.send({"op": "exited", "status": status, "cpu": cpu, "timed_out": timed_out})
 
@@ -319,6 +334,41 @@ def _init_shim() -> None:
     os._exit(0)
 
 
+def _run_env(workdir: str) -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"}
+
+
+Streams = tuple[io.TextIOWrapper, io.TextIOWrapper, io.TextIOWrapper]
+
+
+def _std_streams() -> Streams:
+    """``sys.stdin``/``stdout``/``stderr`` for Python runs, built once instead of in each child.
+
+    They name descriptors 0-2, which each child points at its own pipes before using them.
+    They are built while 0-2 are pipes too, so what they learn of their descriptor at
+    construction (not seekable, not a terminal) is what holds in a run. This process never
+    reads or writes through them; each child gets them unused.
+    """
+    saved = [os.dup(fd) for fd in (0, 1, 2)]
+    read_end, write_end = os.pipe()
+    try:
+        for target, fd in ((0, read_end), (1, write_end), (2, write_end)):
+            os.dup2(fd, target)
+        return (
+            io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8"),
+            io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8"),
+            io.TextIOWrapper(
+                io.FileIO(2, "w", closefd=False), encoding="utf-8", line_buffering=True
+            ),
+        )
+    finally:
+        for target, fd in enumerate(saved):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.close(read_end)
+        os.close(write_end)
+
+
 def _warm_up() -> None:
     """Touch what every Python run uses, so children inherit it ready instead of loading it."""
     compile("print(int(input()) * 2)", "main.py", "exec")
@@ -326,14 +376,19 @@ def _warm_up() -> None:
     sink.write("warm")
     sink.flush()
     wire.encode([1, 2.5, "x", (1,), {1: 2}])
-    wire.decode(wire.encode([1, 2.5, "x", (1,), {1: 2}]))
-    json.loads(json.dumps({"files": [], "program_size": 0}))
+    wire.decode(wire.encode(["f", [1, 2.5, "x", (1,), {1: 2}]]))
+    json.loads(json.dumps([["name", 0, 420]]))
+    int.from_bytes(bytes(8), "little")
 
 
-def _read_exact(stream: io.BufferedReader[io.FileIO], size: int) -> bytes:
-    data = stream.read(size)
-    if len(data) != size:
-        raise EOFError("setup stream ended early")
+def _read_exact(fd: int, size: int) -> bytes:
+    """Exactly ``size`` bytes of the setup stream, read unbuffered so nothing past it is taken."""
+    data = os.read(fd, size) if size else b""
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            raise EOFError("setup stream ended early")
+        data += chunk
     return data
 
 
@@ -347,11 +402,14 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
     """Isolate, receive the files, then become the program. Never returns normally."""
     try:
         for target, fd in enumerate(fds):
-            os.dup2(fd, target + 100)  # park above the targets so no dup2 clobbers another
-        for target in range(6):
-            os.dup2(target + 100, target)
+            if fd >= 0:
+                os.dup2(fd, target + 100)  # park above the targets so no dup2 clobbers another
+        for target, fd in enumerate(fds):
+            if fd >= 0:
+                os.dup2(target + 100, target)
         keep = server.landlock.fd if server.landlock else 65536
-        os.closerange(6, keep)
+        # Without a status pipe, descriptor 5 is whatever the server had there: close it too.
+        os.closerange(FD_STATUS + 1 if fds[FD_STATUS] >= 0 else FD_STATUS, keep)
         os.closerange(keep + 1, 65536)
         os.setsid()
         limits = request["limits"]
@@ -383,17 +441,21 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
             os.close(landlock.fd)
         if server.seccomp is not None:
             server.seccomp.load()
-        stream = io.BufferedReader(io.FileIO(FD_TO_CHILD, "r", closefd=False))
-        header = json.loads(stream.readline())
-        for name, size, mode in header["files"]:
-            path = os.path.join(workdir, os.path.basename(name))
-            with open(path, "wb") as handle:
-                handle.write(_read_exact(stream, size))
-            os.chmod(path, mode)
-        program = _read_exact(stream, header["program_size"])
-        env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"}
-        os.environ.clear()
-        os.environ.update(env)
+        sizes = _read_exact(FD_TO_CHILD, 16)
+        header_size = int.from_bytes(sizes[:8], "little")
+        program_size = int.from_bytes(sizes[8:], "little")
+        if header_size:
+            for name, size, mode in json.loads(_read_exact(FD_TO_CHILD, header_size)):
+                path = os.path.join(workdir, os.path.basename(name))
+                with open(path, "wb") as handle:
+                    handle.write(_read_exact(FD_TO_CHILD, size))
+                os.chmod(path, mode)
+        program = _read_exact(FD_TO_CHILD, program_size)
+        env = server.env
+        if workdir != WORKDIR:  # a per-run host directory: the server's environment is not it
+            env = _run_env(workdir)
+            os.environ.clear()
+            os.environ.update(env)
     except BaseException as error:
         message = f"E{type(error).__name__}: {error}\n".encode()
         try:
@@ -404,7 +466,8 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
         # Python programs run as pid 1 themselves: the shim's extra fork would cost more than
         # the whole run, and all they lose is dying from a signal they send to themselves.
         _init_shim()
-    os.close(FD_STATUS)
+    if fds[FD_STATUS] >= 0:
+        os.close(FD_STATUS)
     _write_all(FD_FROM_CHILD, b"R")
     if request["mode"] == "exec":
         os.set_inheritable(FD_TO_CHILD, False)
@@ -415,16 +478,12 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
         except OSError as error:
             os.write(2, f"exec failed: {error}\n".encode())
         os._exit(SETUP_FAILED)
-    _run_python(program, stream if request.get("session") else None, workdir)
+    _run_python(program, bool(request.get("session")), workdir, server.streams)
 
 
-def _run_python(program: bytes, calls: io.BufferedReader[io.FileIO] | None, workdir: str) -> None:
+def _run_python(program: bytes, session: bool, workdir: str, streams: Streams) -> None:
     """Run the program as ``__main__`` in this (already isolated) interpreter, then exit."""
-    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
-    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
-    sys.stderr = io.TextIOWrapper(
-        io.FileIO(2, "w", closefd=False), encoding="utf-8", line_buffering=True
-    )
+    sys.stdin, sys.stdout, sys.stderr = streams
     sys.argv = ["main.py"]
     main = types.ModuleType("__main__")
     main.__file__ = os.path.join(workdir, "main.py")
@@ -432,8 +491,8 @@ def _run_python(program: bytes, calls: io.BufferedReader[io.FileIO] | None, work
     code = 0
     try:
         exec(compile(program, "main.py", "exec"), main.__dict__)
-        if calls is not None:
-            _serve_calls(main.__dict__, calls)
+        if session:
+            _serve_calls(main.__dict__)
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
         if not isinstance(stop.code, int) and stop.code is not None:
@@ -453,18 +512,22 @@ def _run_python(program: bytes, calls: io.BufferedReader[io.FileIO] | None, work
     os._exit(code)
 
 
-def _serve_calls(namespace: dict[str, Any], calls: io.BufferedReader[io.FileIO]) -> None:
-    """Answer ``[name, args]`` lines with ``ok <value>`` or ``err <reason>`` lines."""
+def _serve_calls(namespace: dict[str, Any]) -> None:
+    """Answer ``[name, [args...]]`` lines (wire text) with ``ok <value>`` or ``err <reason>``."""
+    # Buffered only now: the setup was read to its exact end, so no call was taken early.
+    calls = io.BufferedReader(io.FileIO(FD_TO_CHILD, "r", closefd=False))
     while True:
         line = calls.readline()
         if not line:
             return
         try:
-            name, encoded = json.loads(line)
-            function = namespace.get(name)
+            name, args = wire.decode(line)
+            function = namespace.get(name) if type(name) is str else None
             if not callable(function):
                 raise NameError(f"the program defines no function {name!r}")
-            reply = "ok " + wire.encode(function(*wire.decode(encoded)))
+            if type(args) is not list:
+                raise TypeError("malformed call")
+            reply = "ok " + wire.encode(function(*args))
         except Exception as error:
             reply = "err " + f"{type(error).__name__}: {error}"[:1000].replace("\n", " ")
         sys.stdout.flush()

@@ -111,6 +111,54 @@ def test_environment_is_clean(box: Sandbox) -> None:
     assert names == [b"HOME", b"LANG", b"PATH", b"TMPDIR"]
 
 
+def test_python_run_environment_is_clean(box: Sandbox) -> None:
+    # Set once in the fork server (the same for every run), not per run: still exactly this.
+    source = "import os\nprint(sorted(os.environ.items()), os.getcwd())"
+    first, second = box.run_python(source), box.run_python(source)
+    assert first.stdout == second.stdout
+    env, cwd = first.stdout.decode().rsplit(" ", 1)
+    assert eval(env) == sorted(
+        {
+            "HOME": cwd.strip(),
+            "LANG": "C.UTF-8",
+            "PATH": "/usr/bin:/bin",
+            "TMPDIR": cwd.strip(),
+        }.items()
+    )
+
+
+def test_python_run_holds_only_its_own_descriptors(box: Sandbox) -> None:
+    # 0-2 and the two pipes to the judge; nothing of the fork server's (a status pipe is only
+    # made for exec runs, so descriptor 5 must be closed rather than left as the server had it).
+    source = (
+        "import os\n"
+        "def is_open(fd):\n"
+        "    try:\n"
+        "        os.fstat(fd)\n"
+        "    except OSError:\n"
+        "        return False\n"
+        "    return True\n"
+        "print([fd for fd in range(1024) if is_open(fd)])"
+    )
+    assert box.run_python(source).stdout == b"[0, 1, 2, 3, 4]\n"
+
+
+def test_standard_streams_are_fresh_in_every_run(box: Sandbox) -> None:
+    # The stream objects are built once in the fork server; what one run leaves unflushed in
+    # them must not reach the next, and they must behave as over pipes (not seekable, no tty).
+    left = box.run_python("import os, sys\nsys.stdout.write('leak')\nos._exit(0)")
+    assert left.stdout == b""
+    source = (
+        "import sys\n"
+        "print([s.seekable() or s.isatty() for s in (sys.stdin, sys.stdout, sys.stderr)])\n"
+        "print(sys.stdin.read().upper(), end='')\n"
+        "print('err', file=sys.stderr)"
+    )
+    result = box.run_python(source, stdin=b"line one\nline two\n")
+    assert result.stdout == b"[False, False, False]\nLINE ONE\nLINE TWO\n"
+    assert result.stderr == b"err\n"
+
+
 def test_an_abandoned_session_does_not_block_the_next_run(box: Sandbox) -> None:
     session = box.session(
         "import time\ndef f():\n    time.sleep(60)", limits=Limits(wall_seconds=30)
