@@ -82,11 +82,16 @@ class _Run:
         self.stdout = _Stream(out_r)
         self.stderr = _Stream(err_r)
         self.replies = _Stream(from_r)
-        self.pending: dict[int, bytearray] = {to_w: bytearray(setup)}
+        self.pending: dict[int, bytearray] = {}
         self.to_child: int | None = to_w
         self.stdin_w: int | None = stdin_w
+        # What pump() polls; None when a descriptor opened, closed or changed direction.
+        self._poller: select.poll | None = None
+        # Written now, not on pump()'s first turn: the child reads its setup as soon as it is
+        # isolated, and would otherwise wait until this process is scheduled again.
+        self.queue(to_w, setup)
         if stdin:
-            self.pending[stdin_w] = bytearray(stdin)
+            self.queue(stdin_w, stdin)
         else:
             os.close(stdin_w)
             self.stdin_w = None
@@ -100,6 +105,39 @@ class _Run:
 
     # -- the loop ------------------------------------------------------------------------------
 
+    def queue(self, fd: int, data: bytes) -> None:
+        """Send ``data`` to the child on ``fd``: as much as the pipe takes now, the rest later.
+
+        Closes stdin once all of it is written, so programs that read to the end can finish.
+        """
+        buffer = self.pending.get(fd)
+        if buffer is not None:
+            buffer += data  # keep the order: earlier bytes are still waiting
+            return
+        try:
+            written = os.write(fd, data)
+        except BlockingIOError:
+            written = 0
+        except BrokenPipeError:
+            written = len(data)  # the child stopped reading; its loss
+        if written < len(data):
+            self.pending[fd] = bytearray(memoryview(data)[written:])
+            self._poller = None
+        elif fd == self.stdin_w:
+            os.close(fd)
+            self.stdin_w = None
+
+    def _poll_set(self) -> select.poll:
+        # poll, not select: a busy server's descriptors can be numbered past 1024.
+        poller = select.poll()
+        for stream in (self.stdout, self.stderr, self.replies):
+            if stream.open:
+                poller.register(stream.fd, select.POLLIN)
+        poller.register(self.box._control.fileno(), select.POLLIN)
+        for fd in self.pending:
+            poller.register(fd, select.POLLOUT)
+        return poller
+
     def pump(self, done: Callable[[], bool], deadline: float) -> bool:
         """Move bytes until ``done()`` or the child exits; False if ``deadline`` passed first."""
         control = self.box._control.fileno()
@@ -109,15 +147,9 @@ class _Run:
             now = time.monotonic()
             if now >= deadline:
                 return False
-            # poll, not select: a busy server's descriptors can be numbered past 1024.
-            poller = select.poll()
-            for stream in (self.stdout, self.stderr, self.replies):
-                if stream.open:
-                    poller.register(stream.fd, select.POLLIN)
-            poller.register(control, select.POLLIN)
-            for fd in self.pending:
-                poller.register(fd, select.POLLOUT)
-            for fd, _ in poller.poll(math.ceil((deadline - now) * 1000)):
+            if self._poller is None:
+                self._poller = self._poll_set()
+            for fd, _ in self._poller.poll(math.ceil((deadline - now) * 1000)):
                 if fd == control:
                     self._control_message()
                 elif fd in self.pending:
@@ -135,6 +167,7 @@ class _Run:
         del buffer[:written]
         if not buffer:
             del self.pending[fd]
+            self._poller = None
             if fd == self.stdin_w:
                 os.close(fd)  # EOF on stdin: programs that read to the end can finish
                 self.stdin_w = None
@@ -147,6 +180,7 @@ class _Run:
             return
         if not chunk:
             stream.open = False
+            self._poller = None
             return
         if stream is self.replies:
             stream.data += chunk
@@ -214,6 +248,7 @@ class _Run:
         """EOF on the child's call stream: a session program returns and exits."""
         if self.to_child is not None:
             self.pending.pop(self.to_child, None)
+            self._poller = None
             os.close(self.to_child)
             self.to_child = None
 
@@ -229,6 +264,7 @@ class _Run:
         for stream in (self.stdout, self.stderr, self.replies):
             os.close(stream.fd)
         self.pending.clear()
+        self._poller = None
 
     def result(self) -> RunResult:
         exit = self.wait_exit()
@@ -315,15 +351,26 @@ class Session:
         Each answer gets ``timeout`` from the one before. The list stops early, with a
         ``timeout`` or ``error`` entry last, when the program hangs or dies.
         """
+        return self.call_many_encoded(name, [wire.encode(list(args)) for args in calls], timeout)
+
+    def call_many_encoded(
+        self, name: str, encoded_args: Sequence[str], timeout: float
+    ) -> list[tuple[str, Any]]:
+        """:meth:`call_many` with each argument list already ``wire.encode``-d (a list's text).
+
+        For callers that key or cache calls by that text anyway: each is encoded once.
+        """
         run = self._run
         if not self.alive:
             return [("error", "the program is no longer running")]
-        self.calls += len(calls)
-        requests = b"".join(wire.encode([name, list(args)]).encode() + b"\n" for args in calls)
+        self.calls += len(encoded_args)
+        prefix = "[" + wire.encode(name) + ","
+        # Each line is the wire text of [name, [args...]], built without decoding the args.
+        requests = "".join(prefix + text + "]\n" for text in encoded_args).encode()
         assert run.to_child is not None
-        run.pending.setdefault(run.to_child, bytearray()).extend(requests)
+        run.queue(run.to_child, requests)
         results: list[tuple[str, Any]] = []
-        for _ in calls:
+        for _ in encoded_args:
             results.append(self._answer(timeout))
             if results[-1][0] != "ok" and not self.alive:
                 break
@@ -334,7 +381,7 @@ class Session:
         deadline = min(time.monotonic() + timeout, run.started + run.limits.wall_seconds)
 
         def answered() -> bool:
-            return b"\n" in run.replies.data[run.consumed :]
+            return run.replies.data.find(b"\n", run.consumed) >= 0
 
         if not run.pump(answered, deadline):
             run.kill()

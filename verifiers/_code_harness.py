@@ -55,11 +55,12 @@ def remote_function(
     def call(*args: Any, **kwargs: Any) -> Any:
         if kwargs:
             raise TypeError("keyword arguments are not sent to the program")
-        waiting = prefetched.get(wire.encode(list(args))) if prefetched else None
+        encoded = wire.encode(list(args))  # the prefetch key and what is sent, made once
+        waiting = prefetched.get(encoded) if prefetched else None
         if waiting:
             status, value = waiting.popleft()
         else:
-            status, value = session.call(name, args, timeout)
+            status, value = session.call_many_encoded(name, [encoded], timeout)[0]
         if status == "ok":
             return value
         if status == "timeout":
@@ -87,33 +88,34 @@ def _bound_names(tree: ast.Module) -> set[str]:
     return names
 
 
-def literal_calls(tree: ast.Module, names: set[str], limit: int = 256) -> list[list[Any]]:
-    """Argument lists of calls to ``names`` written with literal arguments, in source order.
+def literal_calls(tree: ast.Module, names: set[str], limit: int = 256) -> list[str]:
+    """Argument lists (``wire`` text) of calls to ``names`` with literal arguments, in order.
 
     HumanEval's checks are mostly ``assert candidate(<literals>) == <literal>``; sending all
     those calls in one batch saves a round trip per assert. Calls inside loops or with
     computed arguments are left to be made live.
     """
-    found: list[tuple[int, int, list[Any]]] = []
+    found: list[tuple[int, int, str]] = []
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
             continue
         if node.func.id not in names or node.keywords:
             continue
         try:
-            args = [ast.literal_eval(arg) for arg in node.args]
-            wire.encode(args)
+            encoded = wire.encode([ast.literal_eval(arg) for arg in node.args])
         except (ValueError, TypeError, SyntaxError, RecursionError, wire.WireError):
             continue
-        found.append((node.lineno, node.col_offset, args))
+        found.append((node.lineno, node.col_offset, encoded))
     found.sort(key=lambda item: item[:2])
     return [args for _, _, args in found[:limit]]
 
 
-def _prefetch(session: Session, name: str, calls: list[list[Any]], timeout: float) -> Answers:
+def _prefetch(session: Session, name: str, calls: list[str], timeout: float) -> Answers:
     answers: Answers = {}
-    for args, answer in zip(calls, session.call_many(name, calls, timeout), strict=False):
-        answers.setdefault(wire.encode(args), deque()).append(answer)
+    for encoded, answer in zip(
+        calls, session.call_many_encoded(name, calls, timeout), strict=False
+    ):
+        answers.setdefault(encoded, deque()).append(answer)
     return answers
 
 
@@ -133,7 +135,7 @@ class _Prepared:
     test: CodeType
     prelude: CodeType | None
     program_names: frozenset[str]
-    literal_calls: tuple[list[Any], ...]
+    literal_calls: tuple[str, ...]
 
 
 @functools.lru_cache(maxsize=512)
