@@ -65,6 +65,13 @@ def _send(conn: Connection, message: tuple[Any, ...]) -> None:
         conn.send((kind, safe, done))
 
 
+def _prepared(prepare: Any, item: Any, index: int) -> Any:
+    try:
+        return prepare(item, index)
+    except Exception as exc:  # a preparer bug costs its item, like a verifier bug
+        return Verdict.failed("error", f"preparing sample {index} raised {exc!r}"[:500])
+
+
 def _finished(finish: Any, row: list[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:
     """The row as one ``(sample, -1, finish(verdicts))`` entry when the job has a finisher."""
     if finish is None:
@@ -90,7 +97,7 @@ def serve(conn: Connection, slot: memoryview[float]) -> None:
         if kind == "path":
             sys.path[:] = message[1]
             continue
-        _, spec_key, verifiers, items, reset, finish = message
+        _, spec_key, verifiers, items, reset, finish, prepare = message
         if reset:
             specs.clear()
         if verifiers is not None:
@@ -98,8 +105,13 @@ def serve(conn: Connection, slot: memoryview[float]) -> None:
         spec = specs[spec_key]
         results: list[tuple[int, int, Any]] = []
         flushed = time.monotonic()
-        for sample_index, sample, entry_indexes in items:
+        for sample_index, item, entry_indexes in items:
             row: list[tuple[int, int, Any]] = []
+            sample = item if prepare is None else _prepared(prepare, item, sample_index)
+            if isinstance(sample, Verdict):  # cannot be graded: every entry says why
+                row = [(sample_index, entry_index, sample) for entry_index in entry_indexes]
+                results.extend(_finished(finish, row) if len(row) == len(spec) else row)
+                continue
             for entry_index in entry_indexes:
                 # Start time first, index last: the parent reads the index first, so it
                 # never pairs a new index with a stale start time.

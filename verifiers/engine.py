@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ._worker import run_verifier
@@ -94,6 +95,10 @@ class Grader:
         module-level function or an instance of a module-level class).
         """
 
+        items = list(samples)
+        if self.pool is not None and all(type(x) is dict or type(x) is Sample for x in items):
+            return self._submit_raw(items, spec, timeout, deadline, finish)
+
         def build(
             spec: RewardSpec,
             items: Sequence[Any],
@@ -114,7 +119,46 @@ class Grader:
                 out.append((item.id if item.id is not None else i, value))
             return out
 
-        return self._submit(samples, spec, timeout, deadline, finish, build)
+        return self._submit(items, spec, timeout, deadline, finish, build)
+
+    def _submit_raw(
+        self,
+        items: list[Any],
+        spec: SpecLike,
+        timeout: float | None,
+        deadline: float | None,
+        finish: Callable[[list[Verdict]], T],
+    ) -> Future[list[tuple[Any, T]]]:
+        """``submit_finished`` with workers: the raw items go to the workers, which check
+        them too (``_Prepare``), so this thread only ships them and reads ids. Only plain
+        dicts and Samples go this way: anything else is checked here, as ``submit`` does."""
+        assert self.pool is not None
+        parsed = parse_spec(spec)
+        _check_timeout(timeout)
+        _check_timeout(deadline)
+        verifiers = [e.verifier for e in parsed.entries]
+        limit = timeout if timeout is not None else self.timeout
+        timeouts = [limit if limit is not None else v.timeout for v in verifiers]
+        inner = self.pool.submit(
+            items,
+            verifiers,
+            timeouts,
+            deadline=deadline,
+            finish=finish,
+            prepare=_Prepare(self.max_chars),
+        )
+        result: Future[list[tuple[Any, T]]] = Future()
+
+        def complete(outcome: Outcome) -> None:
+            finished, rows = outcome.finished, outcome.verdicts
+            out: list[tuple[Any, T]] = []
+            for i, item in enumerate(items):
+                value = finished[i] if i in finished else finish(rows[i])
+                out.append((_any_id(item, i), value))
+            result.set_result(out)
+
+        _relay(inner, result, complete)
+        return result
 
     def _submit(
         self,
@@ -162,23 +206,7 @@ class Grader:
         inner = self.pool.submit(
             [s for _, s in valid], verifiers, timeouts, deadline=deadline, finish=finish
         )
-
-        def relay(done: Future[Outcome]) -> None:
-            if result.cancelled():
-                return
-            if done.cancelled():
-                result.cancel()
-            elif (exc := done.exception()) is not None:
-                result.set_exception(exc)
-            else:
-                complete(done.result())
-
-        def propagate_cancel(outer: Future[R]) -> None:
-            if outer.cancelled():
-                inner.cancel()
-
-        result.add_done_callback(propagate_cancel)
-        inner.add_done_callback(relay)
+        _relay(inner, result, complete)
         return result
 
     def grade(
@@ -225,6 +253,53 @@ class Grader:
                 return sample
             sample = problem
         return f"sample {index}: {sample}"
+
+
+def _relay(inner: Future[Outcome], result: Future[R], complete: Callable[[Outcome], None]) -> None:
+    """Complete ``result`` from the pool's future; cancelling ``result`` cancels the work."""
+
+    def relay(done: Future[Outcome]) -> None:
+        if result.cancelled():
+            return
+        if done.cancelled():
+            result.cancel()
+        elif (exc := done.exception()) is not None:
+            result.set_exception(exc)
+        else:
+            try:
+                complete(done.result())
+            except Exception as exc:  # a finisher's bug reaches the caller, not a log
+                result.set_exception(exc)
+
+    def propagate_cancel(outer: Future[R]) -> None:
+        if outer.cancelled():
+            inner.cancel()
+
+    result.add_done_callback(propagate_cancel)
+    inner.add_done_callback(relay)
+
+
+@dataclass(frozen=True)
+class _Prepare:
+    """What ``Grader._prepare`` does, run in the worker (picklable)."""
+
+    max_chars: int
+
+    def __call__(self, obj: object, index: int) -> Sample | Verdict:
+        sample = coerce_sample(obj)
+        if isinstance(sample, Sample):
+            problem = size_problem(sample, self.max_chars)
+            if problem is None:
+                return sample
+            sample = problem
+        return Verdict.failed("invalid_input", f"sample {index}: {sample}")
+
+
+def _any_id(obj: object, index: int) -> Any:
+    """The id a Grade for this raw item carries (as ``_assemble`` gives it)."""
+    if isinstance(obj, Sample):
+        return obj.id if obj.id is not None else index
+    return _id_of(obj, index)
 
 
 def _check_timeout(timeout: float | None) -> None:

@@ -50,6 +50,9 @@ VerdictTable = list[list[Verdict]]
 #: Per-sample post-processing the caller wants done where the sample is graded: called
 #: with the sample's verdicts in spec order; its (picklable) result replaces them.
 Finisher = Callable[[list[Verdict]], Any]
+#: Turns a raw item into the Sample to grade, or the one Verdict (``invalid_input``) every
+#: entry of an item that cannot be graded gets; called with the item and its index.
+Preparer = Callable[[Any, int], "Sample | Verdict"]
 
 
 @dataclass(eq=False)
@@ -78,6 +81,7 @@ class _Job:
     expires_at: float | None = None
     finish: Finisher | None = None
     finished: dict[int, Any] = field(default_factory=dict)
+    prepare: Preparer | None = None
 
     def put(self, sample_index: int, entry_index: int, verdict: Any) -> None:
         """Record one verdict, or (``entry_index`` -1) a row the worker finished."""
@@ -162,6 +166,7 @@ class WorkerPool:
         *,
         deadline: float | None = None,
         finish: Finisher | None = None,
+        prepare: Preparer | None = None,
     ) -> Future[Outcome]:
         """Verify every sample with every verifier; the future's ``verdicts[sample][verifier]``.
 
@@ -175,6 +180,8 @@ class WorkerPool:
         ``finish`` (picklable) runs in the worker on each sample it grades whole, so costly
         per-sample output work (a server serialising results) is spread over the workers;
         rows it could not finish there (a timeout, a crash) come back as verdicts.
+        ``prepare`` (picklable) makes the worker turn each raw item into its Sample, so a
+        caller holding raw dicts leaves their checking to the workers too.
         """
         future: Future[Outcome] = Future()
         n, k = len(samples), len(verifiers)
@@ -189,7 +196,14 @@ class WorkerPool:
                 self._spec_keys.clear()  # keys keep counting up, so old ones never collide
             key = self._spec_keys.setdefault(spec, next(self._spec_counter))
         job = _Job(
-            spec, tuple(timeouts), key, [[None] * k for _ in range(n)], n * k, future, None, finish
+            spec,
+            tuple(timeouts),
+            key,
+            [[None] * k for _ in range(n)],
+            n * k,
+            future,
+            finish=finish,
+            prepare=prepare,
         )
         if deadline is not None:
             job.expires_at = time.monotonic() + deadline
@@ -363,7 +377,16 @@ class WorkerPool:
                 worker.known_specs.clear()
             verifiers = None if job.spec_key in worker.known_specs else job.verifiers
             try:
-                worker.conn.send(("run", job.spec_key, verifiers, chunk.items, reset, job.finish))
+                message = (
+                    "run",
+                    job.spec_key,
+                    verifiers,
+                    chunk.items,
+                    reset,
+                    job.finish,
+                    job.prepare,
+                )
+                worker.conn.send(message)
             except OSError:
                 with self._lock:
                     self._pending.appendleft(chunk)

@@ -33,12 +33,31 @@ def test_rows_are_finished_in_the_workers_in_order(grader: Grader) -> None:
     assert [sample_id for sample_id, _ in rows] == [
         "bad" if i == 5 else 6 if i == 6 else f"s{i}" for i in range(300)
     ]
-    here = os.getpid()
-    # An invalid sample never reaches a worker: it is finished here, as invalid_input.
-    assert rows[5][1] == (("invalid_input", "invalid_input"), here)
-    finished_in = {pid for i, (_, (_, pid)) in enumerate(rows) if i != 5}
-    assert here not in finished_in and len(finished_in) == 2
+    # Raw dicts are checked in the workers too: the invalid one is finished there as well.
+    assert rows[5][1][0] == ("invalid_input", "invalid_input")
     assert all(statuses == ("ok", "ok") for i, (_, (statuses, _)) in enumerate(rows) if i != 5)
+    finished_in = {pid for _, (_, pid) in rows}
+    assert os.getpid() not in finished_in and len(finished_in) == 2
+
+
+def test_items_that_are_not_objects_are_checked_here(grader: Grader) -> None:
+    items: list[object] = [sample(0), "not an object", 7, {"completion": "x" * 50}]
+    rows = grader.submit_finished(items, "test_pid", WhereFinished()).result()
+    assert [sample_id for sample_id, _ in rows] == ["s0", 1, 2, 3]
+    assert [statuses for _, (statuses, _) in rows] == [
+        ("ok",), ("invalid_input",), ("invalid_input",), ("ok",)
+    ]
+
+
+def test_oversized_items_are_refused_by_the_workers(misbehaving: None) -> None:
+    with Grader(workers=1, max_chars=10) as small:
+        rows = small.submit_finished(
+            [{"completion": "short"}, {"completion": "far too long a completion"}],
+            "test_pid",
+            WhereFinished(),
+        ).result()
+    assert [statuses for _, (statuses, _) in rows] == [("ok",), ("invalid_input",)]
+    assert all(pid != os.getpid() for _, (_, pid) in rows)
 
 
 def test_a_row_a_worker_could_not_finish_is_finished_here(grader: Grader) -> None:
