@@ -18,7 +18,6 @@ from typing import Any
 
 import orjson
 from verigrade.verifiers import Grade, Verdict
-from verigrade.verifiers.model import weighted_reward
 
 from .metrics import Metrics
 
@@ -104,17 +103,28 @@ class ResultJson:
     details: bool
 
     def __call__(self, verdicts: list[Verdict]) -> tuple[bytes, tuple[str, ...]]:
-        by_label = dict(zip(self.labels, verdicts, strict=True))
-        reward = weighted_reward(self.weights, by_label)
-        body = dumps(
-            {
-                "reward": reward if math.isfinite(reward) else 0.0,
-                "verdicts": {
-                    label: _verdict_dict(verdict, self.details)
-                    for label, verdict in by_label.items()
-                },
+        # One flat pass (this runs per sample in every worker): the reward as
+        # weighted_reward computes it, and the verdict dicts as grades_to_dicts builds them.
+        isfinite = math.isfinite
+        weights, details = self.weights, self.details
+        reward = 0.0
+        out: dict[str, Any] = {}
+        for label, verdict in zip(self.labels, verdicts, strict=True):
+            score = verdict.score
+            if not isfinite(score):
+                score = 0.0
+            reward += weights[label] * score
+            out[label] = {
+                "score": score,
+                "status": verdict.status,
+                "reason": verdict.reason,
+                "details": verdict.details if details else {},
             }
-        )
+        payload = {"reward": reward if isfinite(reward) else 0.0, "verdicts": out}
+        try:
+            body = orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
+        except orjson.JSONEncodeError:  # details orjson cannot take natively: the slow path
+            body = dumps(payload)
         return body[1:], tuple(verdict.status for verdict in verdicts)
 
 
@@ -129,5 +139,11 @@ def results_body(
     for sample_id, (rest, statuses) in rows:
         for key in zip(labels, statuses, strict=True):
             counts[key] = counts.get(key, 0) + 1
-        parts.append(b'{"id":' + dumps(sample_id) + b"," + rest)
+        if type(sample_id) is int:  # the common ids, without a serialiser call each
+            encoded = str(sample_id).encode()
+        elif type(sample_id) is str and sample_id.isascii() and sample_id.isalnum():
+            encoded = b'"' + sample_id.encode() + b'"'
+        else:
+            encoded = dumps(sample_id)
+        parts.append(b'{"id":' + encoded + b"," + rest)
     return b'{"results":[' + b",".join(parts) + b"]}"
