@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ._worker import run_verifier
+from .base import Verifier
 from .model import Grade, Sample, Verdict, coerce_sample, size_problem, weighted_reward
 from .pool import Outcome, WorkerPool
 from .spec import RewardSpec, SpecLike, parse_spec
@@ -133,12 +134,7 @@ class Grader:
         them too (``_Prepare``), so this thread only ships them and reads ids. Only plain
         dicts and Samples go this way: anything else is checked here, as ``submit`` does."""
         assert self.pool is not None
-        parsed = parse_spec(spec)
-        _check_timeout(timeout)
-        _check_timeout(deadline)
-        verifiers = [e.verifier for e in parsed.entries]
-        limit = timeout if timeout is not None else self.timeout
-        timeouts = [limit if limit is not None else v.timeout for v in verifiers]
+        _, verifiers, timeouts = self._plan(spec, timeout, deadline)
         inner = self.pool.submit(
             items,
             verifiers,
@@ -160,6 +156,21 @@ class Grader:
         _relay(inner, result, complete)
         return result
 
+    def _plan(
+        self, spec: SpecLike, timeout: float | None, deadline: float | None
+    ) -> tuple[RewardSpec, list[Verifier[Any]], list[float]]:
+        """The parsed spec, its verifiers and each one's per-item deadline; checks the
+        arguments before any work starts."""
+        parsed = parse_spec(spec)
+        _check_timeout(timeout)
+        _check_timeout(deadline)
+        if deadline is not None and self.pool is None:
+            # In this thread nothing can interrupt a verifier, so a deadline would be a lie.
+            raise ValueError("a batch deadline needs worker processes (workers >= 1)")
+        verifiers = [e.verifier for e in parsed.entries]
+        limit = timeout if timeout is not None else self.timeout
+        return parsed, verifiers, [limit if limit is not None else v.timeout for v in verifiers]
+
     def _submit(
         self,
         samples: Iterable[Any],
@@ -178,18 +189,10 @@ class Grader:
             R,
         ],
     ) -> Future[R]:
-        parsed = parse_spec(spec)
-        _check_timeout(timeout)
-        _check_timeout(deadline)
-        if deadline is not None and self.pool is None:
-            # In this thread nothing can interrupt a verifier, so a deadline would be a lie.
-            raise ValueError("a batch deadline needs worker processes (workers >= 1)")
+        parsed, verifiers, timeouts = self._plan(spec, timeout, deadline)
         items = list(samples)
         prepared = [self._prepare(obj, i) for i, obj in enumerate(items)]
         valid = [(i, p) for i, p in enumerate(prepared) if isinstance(p, Sample)]
-        verifiers = [e.verifier for e in parsed.entries]
-        limit = timeout if timeout is not None else self.timeout
-        timeouts = [limit if limit is not None else v.timeout for v in verifiers]
         result: Future[R] = Future()
 
         def complete(outcome: Outcome) -> None:
@@ -246,13 +249,18 @@ class Grader:
         self.close()
 
     def _prepare(self, obj: object, index: int) -> Sample | str:
-        sample = coerce_sample(obj)
-        if isinstance(sample, Sample):
-            problem = size_problem(sample, self.max_chars)
-            if problem is None:
-                return sample
-            sample = problem
-        return f"sample {index}: {sample}"
+        return _checked(obj, index, self.max_chars)
+
+
+def _checked(obj: object, index: int, max_chars: int) -> Sample | str:
+    """The Sample to grade, or why item ``index`` cannot be one."""
+    sample = coerce_sample(obj)
+    if isinstance(sample, Sample):
+        problem = size_problem(sample, max_chars)
+        if problem is None:
+            return sample
+        sample = problem
+    return f"sample {index}: {sample}"
 
 
 def _relay(inner: Future[Outcome], result: Future[R], complete: Callable[[Outcome], None]) -> None:
@@ -286,13 +294,8 @@ class _Prepare:
     max_chars: int
 
     def __call__(self, obj: object, index: int) -> Sample | Verdict:
-        sample = coerce_sample(obj)
-        if isinstance(sample, Sample):
-            problem = size_problem(sample, self.max_chars)
-            if problem is None:
-                return sample
-            sample = problem
-        return Verdict.failed("invalid_input", f"sample {index}: {sample}")
+        sample = _checked(obj, index, self.max_chars)
+        return sample if isinstance(sample, Sample) else Verdict.failed("invalid_input", sample)
 
 
 def _any_id(obj: object, index: int) -> Any:
