@@ -291,11 +291,28 @@ def make_mounts_private() -> None:
     _mount("none", "/", None, _MS_REC | _MS_PRIVATE, None)
 
 
+class TmpfsMounts:
+    """Fresh, size-capped tmpfs mounts owned by ``uid`` on ``paths``, one set per :meth:`mount`.
+
+    The mount(2) arguments are encoded once, in the fork server, so each child only calls.
+    """
+
+    def __init__(self, paths: list[str], tmpfs_bytes: int, uid: int, mode: int = 0o700) -> None:
+        options = f"size={tmpfs_bytes},nr_inodes=4096,mode={mode:o},uid={uid},gid={uid}".encode()
+        flags = ctypes.c_ulong(_MS_NOSUID | _MS_NODEV)
+        self._calls = [
+            (path, (b"tmpfs", path.encode(), b"tmpfs", flags, options)) for path in paths
+        ]
+
+    def mount(self) -> None:
+        for path, args in self._calls:
+            if _libc.mount(*args) < 0:
+                _check(-1, f"mount {path}")
+
+
 def private_tmpfs(paths: list[str], tmpfs_bytes: int, uid: int, mode: int = 0o700) -> None:
     """Put a fresh, size-capped tmpfs owned by ``uid`` on each of ``paths``."""
-    options = f"size={tmpfs_bytes},nr_inodes=4096,mode={mode:o},uid={uid},gid={uid}"
-    for path in paths:
-        _mount("tmpfs", path, "tmpfs", _MS_NOSUID | _MS_NODEV, options)
+    TmpfsMounts(paths, tmpfs_bytes, uid, mode).mount()
 
 
 def drop_privileges(uid: int) -> None:

@@ -47,9 +47,14 @@ def _plain(value: Any, depth: int) -> Any:
     raise WireError(f"cannot send a value of type {kind.__module__}.{kind.__qualname__}")
 
 
+#: Made once: ``json.dumps`` with any option builds a new encoder per call, and a session
+#: encodes every call and every return value.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode(value: Any) -> str:
     """One JSON text for ``value``; raises :class:`WireError` for anything but exact plain types."""
-    return json.dumps(_plain(value, 0), separators=(",", ":"))
+    return _ENCODER.encode(_plain(value, 0))
 
 
 def _build(node: Any, depth: int) -> Any:

@@ -162,6 +162,7 @@ class Server:
             os.environ.clear()
             os.environ.update(self.env)
         self.streams = _std_streams()
+        self._tmpfs_mounts: dict[int, Any] = {}  # by size cap; built here, used by children
         _warm_up()
         gc.freeze()  # children's collections then skip everything inherited: fewer page copies
 
@@ -199,6 +200,8 @@ class Server:
             if self.uid is not None:
                 os.chown(workdir, self.uid, self.uid)
         request["workdir"] = workdir
+        if "mount_namespace" in self.active:
+            request["tmpfs"] = self._tmpfs_for(int(request["limits"]["file_bytes"]))
         # Only the init shim of an exec run reports a status; a Python run is pid 1 itself.
         status_r, status_w = os.pipe() if request["mode"] == "exec" else (-1, -1)
         fds = [*fds, status_w]
@@ -226,6 +229,15 @@ class Server:
                 import shutil
 
                 shutil.rmtree(workdir, ignore_errors=True)
+
+    def _tmpfs_for(self, size: int) -> Any:
+        mounts = self._tmpfs_mounts.get(size)
+        if mounts is None:
+            if len(self._tmpfs_mounts) >= 64:  # callers vary the cap rarely; stay bounded
+                self._tmpfs_mounts.clear()
+            owner = self.uid if self.uid is not None else os.getuid()
+            mounts = self._tmpfs_mounts[size] = iso.TmpfsMounts(self.tmpfs, size, owner)
+        return mounts
 
     def supervise(self, pid: int, wall_seconds: float, status_r: int) -> None:
         pidfd = os.pidfd_open(pid)
@@ -418,8 +430,7 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
         uid = server.uid
         workdir = request["workdir"]
         if "mount_namespace" in server.active:
-            owner = uid if uid is not None else os.getuid()
-            iso.private_tmpfs(server.tmpfs, int(limits["file_bytes"]), owner)
+            request["tmpfs"].mount()
         landlock = server.landlock
         if landlock is None and server.landlock_abi:
             landlock = server._landlock_for(workdir)
@@ -531,7 +542,10 @@ def _serve_calls(namespace: dict[str, Any]) -> None:
         except Exception as error:
             reply = "err " + f"{type(error).__name__}: {error}"[:1000].replace("\n", " ")
         sys.stdout.flush()
-        _write_all(FD_FROM_CHILD, reply.encode() + b"\n")
+        data = reply.encode() + b"\n"
+        written = os.write(FD_FROM_CHILD, data)
+        if written < len(data):  # a reply larger than the pipe takes at once
+            _write_all(FD_FROM_CHILD, data[written:])
 
 
 def _enter_own_pid_namespace() -> None:

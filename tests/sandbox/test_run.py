@@ -82,6 +82,27 @@ def test_session_calls_return_exact_values(box: Sandbox) -> None:
         assert session.call("pair", [2, 3], 1.0) == ("ok", (2, [3, {2: 3}]))
 
 
+def test_session_reply_larger_than_a_pipe(box: Sandbox) -> None:
+    with box.session("def big(n):\n    return 'x' * n", limits=QUICK) as session:
+        assert session.call("big", [300_000], 2.0) == ("ok", "x" * 300_000)
+        assert session.call("big", [3], 1.0) == ("ok", "xxx")
+
+
+def test_working_directory_size_follows_each_runs_limit(box: Sandbox) -> None:
+    # Two files, each under the file size limit, that together overflow a 64 KiB directory.
+    source = (
+        "try:\n"
+        "    for name in 'ab':\n"
+        "        open(name, 'wb').write(bytes(40_000))\n"
+        "    print('fits')\n"
+        "except OSError as error:\n"
+        "    print(error.errno)"
+    )
+    small, large = Limits(file_bytes=64 << 10), Limits(file_bytes=1 << 20)
+    outputs = [box.run_python(source, limits=limits).stdout for limits in (small, large, small)]
+    assert outputs == [b"28\n", b"fits\n", b"28\n"]  # ENOSPC, then room, then ENOSPC again
+
+
 def test_session_call_timeout_kills_the_program(box: Sandbox) -> None:
     program = "import time\ndef slow():\n    time.sleep(60)"
     session = box.session(program, limits=Limits(wall_seconds=10))
