@@ -45,7 +45,10 @@ def test_items_that_are_not_objects_are_checked_here(grader: Grader) -> None:
     rows = grader.submit_finished(items, "test_pid", WhereFinished()).result()
     assert [sample_id for sample_id, _ in rows] == ["s0", 1, 2, 3]
     assert [statuses for _, (statuses, _) in rows] == [
-        ("ok",), ("invalid_input",), ("invalid_input",), ("ok",)
+        ("ok",),
+        ("invalid_input",),
+        ("invalid_input",),
+        ("ok",),
     ]
 
 
