@@ -86,3 +86,12 @@ def test_a_broken_finisher_fails_the_future_not_the_pool(grader: Grader) -> None
     error = future.exception()
     assert isinstance(error, RuntimeError) and "finisher bug" in str(error)
     assert grader.grade([sample(2)], "test_pid")[0].reward == 1.0
+
+
+def test_a_batch_deadline_finishes_the_late_rows_here(grader: Grader) -> None:
+    samples = [sample(0), sample(1, sleep=60), sample(2, sleep=60), sample(3)]
+    rows = grader.submit_finished(samples, "test_sleep", WhereFinished(), deadline=1.0).result()
+    assert [sample_id for sample_id, _ in rows] == ["s0", "s1", "s2", "s3"]
+    statuses = [statuses for _, (statuses, _) in rows]
+    assert statuses[1] == statuses[2] == ("timeout",)
+    assert rows[1][1][1] == rows[2][1][1] == os.getpid()
