@@ -73,19 +73,112 @@ def remote_function(
     return call
 
 
+_BINDERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_IMPORTS = (ast.Import, ast.ImportFrom)
+_ASSIGNS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
+_LITERAL_ERRORS = (ValueError, TypeError, SyntaxError, RecursionError, wire.WireError)
+
+
+#: Fields that never hold a name, a call or a binding: operators and load/store contexts.
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
+_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes`` less operators and contexts, as a list, without generators."""
+    kind = type(node)
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+    found: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            found.extend([item for item in value if isinstance(item, ast.AST)])
+        elif isinstance(value, ast.AST):
+            found.append(value)
+    return found
+
+
+def _bind(node: ast.AST, names: set[str]) -> None:
+    """Add the names ``node`` itself binds (not those of statements nested in it)."""
+    if isinstance(node, _BINDERS):
+        names.add(node.name)
+    elif isinstance(node, _IMPORTS):
+        names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    elif isinstance(node, _ASSIGNS):
+        stack: list[ast.AST] = list(node.targets) if isinstance(node, ast.Assign) else [node.target]
+        while stack:
+            target = stack.pop()
+            if isinstance(target, ast.Name):
+                names.add(target.id)
+            stack.extend(_children(target))
+
+
 def _bound_names(tree: ast.Module) -> set[str]:
+    """Names the module binds at its top level, or anywhere inside a top-level if/try."""
     names: set[str] = set()
     for node in tree.body:
         for sub in ast.walk(node) if isinstance(node, (ast.If, ast.Try)) else [node]:
-            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(sub.name)
-            elif isinstance(sub, (ast.Import, ast.ImportFrom)):
-                names.update((a.asname or a.name).split(".")[0] for a in sub.names)
-            elif isinstance(sub, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-                targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
-                for target in targets:
-                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+            _bind(sub, names)
     return names
+
+
+def _literal(node: ast.AST) -> Any:
+    """``ast.literal_eval(node)``, with the common shapes done here without its closures."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.List):
+        return [_literal(item) for item in node.elts]
+    if isinstance(node, ast.Tuple):
+        return tuple([_literal(item) for item in node.elts])
+    if isinstance(node, ast.Dict) and None not in node.keys:
+        keys = [_literal(key) for key in node.keys if key is not None]
+        return dict(zip(keys, [_literal(value) for value in node.values], strict=True))
+    return ast.literal_eval(node)  # the rest (signs, sets, complex sums) and every refusal
+
+
+#: Whether a node binds names (as ``_bound_names`` finds them): not at all, by itself (a
+#: top-level statement), or with everything inside it (within a top-level if/try).
+_NONE, _SELF, _ALL = 0, 1, 2
+
+
+def _scan(tree: ast.Module, callees: set[str]) -> tuple[set[str], set[str], list[str]]:
+    """One pass over the test code: names read, names bound, and literal calls to ``callees``.
+
+    The same answers as three ``ast.walk`` passes (every ``Name``, :func:`_bound_names`, the
+    literal calls) gave; each of those cost about what parsing the test code does.
+    """
+    used: set[str] = set()
+    bound: set[str] = set()
+    found: list[tuple[int, int, str]] = []
+    stack: list[tuple[ast.AST, int]] = [(node, _SELF) for node in tree.body]
+    while stack:
+        node, binds = stack.pop()
+        if isinstance(node, ast.Name):
+            used.add(node.id)
+            continue  # its only child is the context
+        if isinstance(node, ast.Constant):
+            continue
+        if binds:
+            _bind(node, bound)
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in callees and not node.keywords:
+                try:
+                    encoded = wire.encode([_literal(arg) for arg in node.args])
+                except _LITERAL_ERRORS:
+                    pass
+                else:
+                    found.append((node.lineno, node.col_offset, encoded))
+        if binds == _ALL or (binds == _SELF and isinstance(node, (ast.If, ast.Try))):
+            inner = _ALL
+        else:
+            inner = _NONE
+        for child in _children(node):
+            stack.append((child, inner))
+    found.sort(key=lambda item: item[:2])
+    return used, bound, [args for _, _, args in found]
 
 
 def literal_calls(tree: ast.Module, names: set[str], limit: int = 256) -> list[str]:
@@ -95,19 +188,7 @@ def literal_calls(tree: ast.Module, names: set[str], limit: int = 256) -> list[s
     those calls in one batch saves a round trip per assert. Calls inside loops or with
     computed arguments are left to be made live.
     """
-    found: list[tuple[int, int, str]] = []
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
-            continue
-        if node.func.id not in names or node.keywords:
-            continue
-        try:
-            encoded = wire.encode([ast.literal_eval(arg) for arg in node.args])
-        except (ValueError, TypeError, SyntaxError, RecursionError, wire.WireError):
-            continue
-        found.append((node.lineno, node.col_offset, encoded))
-    found.sort(key=lambda item: item[:2])
-    return [args for _, _, args in found[:limit]]
+    return _scan(tree, names)[2][:limit]
 
 
 def _prefetch(session: Session, name: str, calls: list[str], timeout: float) -> Answers:
@@ -119,11 +200,14 @@ def _prefetch(session: Session, name: str, calls: list[str], timeout: float) -> 
     return answers
 
 
+def _program_names(used: set[str], bound: set[str]) -> set[str]:
+    return {n for n in used - bound if not hasattr(builtins, n)}
+
+
 def program_names(test_code: ast.Module, prelude: ast.Module | None) -> set[str]:
     """Names the test code reads that must come from the program."""
-    used = {n.id for n in ast.walk(test_code) if isinstance(n, ast.Name)}
-    bound = _bound_names(test_code) | (_bound_names(prelude) if prelude else set())
-    return {n for n in used - bound if not hasattr(builtins, n)}
+    used, bound, _ = _scan(test_code, set())
+    return _program_names(used, bound | (_bound_names(prelude) if prelude else set()))
 
 
 class BrokenReference(ValueError):
@@ -146,11 +230,14 @@ def _prepare(test_code: str, entry_point: str, prelude: str | None) -> _Prepared
         prelude_tree = ast.parse(prelude) if prelude else None
     except SyntaxError as error:
         raise BrokenReference(f"does not parse: {error}") from None
+    used, bound, calls = _scan(test_tree, {"candidate", entry_point})
+    if prelude_tree is not None:
+        bound |= _bound_names(prelude_tree)
     return _Prepared(
         test=compile(test_tree, "<test_code>", "exec"),
         prelude=compile(prelude_tree, "<prelude>", "exec") if prelude_tree else None,
-        program_names=frozenset(program_names(test_tree, prelude_tree) | {entry_point}),
-        literal_calls=tuple(literal_calls(test_tree, {"candidate", entry_point})),
+        program_names=frozenset(_program_names(used, bound) | {entry_point}),
+        literal_calls=tuple(calls[:256]),
     )
 
 
