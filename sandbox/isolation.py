@@ -193,6 +193,16 @@ DENIED_SYSCALLS = (
     "swapoff", "acct", "quotactl", "iopl", "ioperm", "personality", "move_pages",
 )  # fmt: skip
 
+#: The denied calls the fork server itself makes between runs: it unshares each run's pid
+#: namespace and rejoins its own, and each child unshares its mount and IPC namespaces and
+#: mounts its tmpfs. Everything else denied is denied to the server too (``scope="server"``)
+#: so children inherit it; each child adds only these (``scope="run"``). The kernel copies,
+#: JIT-compiles and builds a per-syscall cache for each filter loaded: a child loading
+#: these three spends ~0.1 ms on it, ~0.065 ms less than loading the whole list.
+RUN_ONLY_SYSCALLS = ("unshare", "setns", "mount")
+
+SECCOMP_SCOPES = ("all", "server", "run")
+
 
 class _ArgCmp(ctypes.Structure):
     _fields_ = [
@@ -212,9 +222,17 @@ _SECCOMP_MODE_FILTER = 2
 
 
 class Seccomp:
-    """A seccomp filter built once (in the fork server) and loaded by each child."""
+    """A seccomp filter built once (in the fork server) and loaded by each child.
 
-    def __init__(self) -> None:
+    ``scope`` picks the rules: ``"all"`` denies everything listed here; ``"server"`` all but
+    :data:`RUN_ONLY_SYSCALLS`, which ``"run"`` holds alone. Filters stack (a process keeps
+    every filter it or its parents loaded, and each call must pass all), so a child of a
+    server that loaded ``"server"`` and that loads ``"run"`` itself is held to ``"all"``.
+    """
+
+    def __init__(self, scope: str = "all") -> None:
+        if scope not in SECCOMP_SCOPES:
+            raise ValueError(f"unknown seccomp scope {scope!r}")
         try:  # the usual soname first: find_library starts a subprocess to search
             lib = ctypes.CDLL("libseccomp.so.2", use_errno=True)
         except OSError:
@@ -229,22 +247,26 @@ class Seccomp:
         ]  # fmt: skip
         lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
         lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        lib.seccomp_release.argtypes = [ctypes.c_void_p]
         self._lib = lib
         ctx = lib.seccomp_init(_SCMP_ACT_ALLOW)
         if not ctx:
             raise OSError("seccomp_init failed")
         self._ctx = ctx
         for call in DENIED_SYSCALLS:
-            self._rule(_SCMP_ACT_EPERM, call, [])
-        # Only Unix sockets: a second wall behind the empty network namespace.
-        self._rule(_SCMP_ACT_EPERM, "socket", [_ArgCmp(0, _SCMP_CMP_NE, socket.AF_UNIX, 0)])
-        # clone3 cannot be filtered by flags; ENOSYS makes libc fall back to clone.
-        self._rule(_SCMP_ACT_ENOSYS, "clone3", [])
-        self._rule(
-            _SCMP_ACT_EPERM,
-            "clone",
-            [_ArgCmp(0, _SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER)],
-        )
+            if scope == "all" or (scope == "run") == (call in RUN_ONLY_SYSCALLS):
+                self._rule(_SCMP_ACT_EPERM, call, [])
+        if scope != "run":
+            # Only Unix sockets: a second wall behind the empty network namespace.
+            self._rule(_SCMP_ACT_EPERM, "socket", [_ArgCmp(0, _SCMP_CMP_NE, socket.AF_UNIX, 0)])
+            # clone3 cannot be filtered by flags; ENOSYS makes libc fall back to clone (the
+            # server's fork uses clone itself).
+            self._rule(_SCMP_ACT_ENOSYS, "clone3", [])
+            self._rule(
+                _SCMP_ACT_EPERM,
+                "clone",
+                [_ArgCmp(0, _SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER)],
+            )
 
         # Compile the filter once; each child then installs the same BPF with one prctl.
         memfd = os.memfd_create("seccomp-bpf")
@@ -258,6 +280,8 @@ class Seccomp:
                 program += chunk
         finally:
             os.close(memfd)
+            lib.seccomp_release(ctx)  # only the BPF is kept: less for every fork to copy
+            self._ctx = None
         self._filter = ctypes.create_string_buffer(program, len(program))
         self._program = _SockFprog(len(program) // 8, ctypes.addressof(self._filter))
 
@@ -402,7 +426,9 @@ def _probe_landlock() -> None:
 
 def _probe_seccomp() -> None:
     no_new_privs()
-    Seccomp().load()
+    # As runs get it: the server's filter, and each child's on top.
+    Seccomp("server").load()
+    Seccomp("run").load()
 
 
 def _probe_uid() -> None:

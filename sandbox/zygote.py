@@ -147,7 +147,8 @@ class Server:
         if "mount_namespace" in self.active:
             self.namespaces |= iso.CLONE_NEWNS
         self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
-        self.seccomp = iso.Seccomp() if "seccomp" in self.active else None
+        # Each child loads only the few denials this server needs itself (see below).
+        self.seccomp = iso.Seccomp("run") if "seccomp" in self.active else None
         self.landlock_abi = iso.landlock_abi() if "landlock" in self.active else 0
         self.landlock = None
         if self.landlock_abi and "mount_namespace" in self.active:
@@ -164,6 +165,13 @@ class Server:
         self.streams = _std_streams()
         self._tmpfs_mounts: dict[int, Any] = {}  # by size cap; built here, used by children
         _warm_up()
+        if self.seccomp is not None:
+            # The rest of the deny-list holds this server from here on, and every child
+            # inherits it, so a child compiles only the small run-only filter (see
+            # iso.RUN_ONLY_SYSCALLS). Nothing this server does from here on needs the calls
+            # it denies; no_new_privs, which loading needs, every child sets anyway.
+            iso.no_new_privs()
+            iso.Seccomp("server").load()
         gc.freeze()  # children's collections then skip everything inherited: fewer page copies
 
     def _landlock_for(self, writable: str) -> Any:

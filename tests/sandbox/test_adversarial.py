@@ -6,6 +6,8 @@ escapes the run's process tree fails here even when its own assertion passes.
 
 from __future__ import annotations
 
+import ast
+import ctypes
 import os
 import socket
 import textwrap
@@ -14,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from verigrade.sandbox import Limits, RunResult, Sandbox
+from verigrade.sandbox import Limits, RunResult, Sandbox, SandboxDegraded
 
 SHORT = Limits(wall_seconds=1.5, cpu_seconds=1.0)
 HOST_PID = os.getpid()
@@ -487,3 +489,59 @@ def test_the_host_is_not_traced_after_a_ptrace_attempt(box: Sandbox) -> None:
     with open("/proc/self/status") as status:
         tracer = next(line for line in status if line.startswith("TracerPid:"))
     assert tracer.split()[1] == "0"
+
+
+# Calls the deny-list holds, each with arguments that, without the filter, give a result other
+# than EPERM (success, or another errno) even to the unprivileged sandbox uid, so EPERM here can
+# only come from seccomp. unshare and setns are denied by each run's own filter; the rest by the
+# fork server's, which every run inherits.
+SECCOMP_PROBES: list[tuple[str, str]] = [
+    ("unshare", "0"),
+    ("setns", "-1, 0"),
+    ("personality", "0xFFFFFFFF"),
+    ("process_vm_readv", "os.getpid(), 0, 0, 0, 0, 0"),
+    ("kcmp", "os.getpid(), os.getpid(), 0, 0, 0"),
+    ("pidfd_getfd", "-1, 0, 0"),
+    ("keyctl", "-1"),
+    ("move_pages", "0, 0, 0, 0, 0, 0"),
+    ("perf_event_open", "0, 0, -1, -1, 0"),
+    ("ptrace", "2, 999999, 0, 0"),
+    ("socket", "2, 1, 0"),  # AF_INET
+    ("clone3", "0, 0"),  # ENOSYS, so that libc falls back to clone
+]
+
+
+def _syscall_errnos(box: Sandbox) -> dict[str, str]:
+    lib = ctypes.CDLL("libseccomp.so.2")
+    lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+    lines = ["import ctypes, errno, os", "libc = ctypes.CDLL(None, use_errno=True)", "out = {}"]
+    for name, args in SECCOMP_PROBES:
+        number = lib.seccomp_syscall_resolve_name(name.encode())
+        if number >= 0:
+            lines.append(f"result = libc.syscall({number}, {args})")
+            lines.append(
+                f"out[{name!r}] = errno.errorcode[ctypes.get_errno()] if result < 0 else 'ok'"
+            )
+    lines.append("print(repr(out))")
+    result = box.run_python("\n".join(lines), limits=SHORT)
+    assert result.status == "ok", result.stderr[-500:]
+    found: dict[str, str] = ast.literal_eval(result.stdout.decode())
+    return found
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the seccomp layer is probed as root")
+def test_each_denied_call_is_denied_by_seccomp_in_the_run(box: Sandbox) -> None:
+    assert box.active_layers()["seccomp"] == "active"
+    denied = _syscall_errnos(box)
+    assert "unshare" in denied and "personality" in denied
+    expected = {name: "ENOSYS" if name == "clone3" else "EPERM" for name in denied}
+    assert denied == expected
+    # The same calls in a run without the filter give something else: the probes are sound.
+    bare = Sandbox(disable=["seccomp"])
+    try:
+        with pytest.warns(SandboxDegraded, match="seccomp"):
+            bare.active_layers()
+        unfiltered = _syscall_errnos(bare)
+    finally:
+        bare.close()
+    assert {name: e for name, e in unfiltered.items() if e in ("EPERM", "ENOSYS")} == {}
