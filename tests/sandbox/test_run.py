@@ -103,6 +103,26 @@ def test_working_directory_size_follows_each_runs_limit(box: Sandbox) -> None:
     assert outputs == [b"28\n", b"fits\n", b"28\n"]  # ENOSPC, then room, then ENOSPC again
 
 
+def test_each_run_gets_its_own_requests_limits_in_alternation(box: Sandbox) -> None:
+    # The fork server parses each distinct request once and reuses it: a run must still get
+    # exactly the limits its own request names, whichever request came before.
+    source = (
+        "import resource\n"
+        "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0],"
+        " resource.getrlimit(resource.RLIMIT_CPU)[0])"
+    )
+    first = Limits(open_files=32, cpu_seconds=3)
+    second = Limits(open_files=48, cpu_seconds=4)
+    outputs = [
+        box.run_python(source, limits=limits).stdout for limits in (first, second, first, second)
+    ]
+    assert outputs == [b"32 3\n", b"48 4\n", b"32 3\n", b"48 4\n"]
+    exec_outputs = [
+        box.run(["/bin/sh", "-c", "ulimit -n"], limits=limits).stdout for limits in (second, first)
+    ]
+    assert exec_outputs == [b"48\n", b"32\n"]
+
+
 def test_session_call_timeout_kills_the_program(box: Sandbox) -> None:
     program = "import time\ndef slow():\n    time.sleep(60)"
     session = box.session(program, limits=Limits(wall_seconds=10))
