@@ -29,16 +29,6 @@ def _default(value: object) -> Any:
     return str(value)
 
 
-def _verdict_dict(verdict: Verdict, details: bool) -> dict[str, Any]:
-    score = verdict.score
-    return {
-        "score": score if math.isfinite(score) else 0.0,
-        "status": verdict.status,
-        "reason": verdict.reason,
-        "details": verdict.details if details else {},
-    }
-
-
 def grades_to_dicts(
     grades: Sequence[Grade], *, details: bool, counts: dict[tuple[str, str], int]
 ) -> list[dict[str, Any]]:

@@ -145,13 +145,13 @@ class Grader:
         )
         result: Future[list[tuple[Any, T]]] = Future()
 
-        def complete(outcome: Outcome) -> None:
+        def complete(outcome: Outcome) -> list[tuple[Any, T]]:
             finished, rows = outcome.finished, outcome.verdicts
             out: list[tuple[Any, T]] = []
             for i, item in enumerate(items):
                 value = finished[i] if i in finished else finish(rows[i])
                 out.append((_any_id(item, i), value))
-            result.set_result(out)
+            return out
 
         _relay(inner, result, complete)
         return result
@@ -195,16 +195,12 @@ class Grader:
         valid = [(i, p) for i, p in enumerate(prepared) if isinstance(p, Sample)]
         result: Future[R] = Future()
 
-        def complete(outcome: Outcome) -> None:
-            try:
-                value = build(parsed, items, prepared, valid, outcome)
-            except Exception as exc:  # a finisher's bug reaches the caller, not a log
-                result.set_exception(exc)
-            else:
-                result.set_result(value)
+        def complete(outcome: Outcome) -> R:
+            return build(parsed, items, prepared, valid, outcome)
 
         if self.pool is None:
-            complete(Outcome([[run_verifier(v, s) for v in verifiers] for _, s in valid], {}))
+            table = [[run_verifier(v, s) for v in verifiers] for _, s in valid]
+            _settle(result, complete, Outcome(table, {}))
             return result
         inner = self.pool.submit(
             [s for _, s in valid], verifiers, timeouts, deadline=deadline, finish=finish
@@ -263,7 +259,17 @@ def _checked(obj: object, index: int, max_chars: int) -> Sample | str:
     return f"sample {index}: {sample}"
 
 
-def _relay(inner: Future[Outcome], result: Future[R], complete: Callable[[Outcome], None]) -> None:
+def _settle(result: Future[R], complete: Callable[[Outcome], R], outcome: Outcome) -> None:
+    """``result`` gets what ``complete`` makes of the outcome, or what it raised."""
+    try:
+        value = complete(outcome)
+    except Exception as exc:  # a finisher's bug reaches the caller, not a log
+        result.set_exception(exc)
+    else:
+        result.set_result(value)
+
+
+def _relay(inner: Future[Outcome], result: Future[R], complete: Callable[[Outcome], R]) -> None:
     """Complete ``result`` from the pool's future; cancelling ``result`` cancels the work."""
 
     def relay(done: Future[Outcome]) -> None:
@@ -274,10 +280,7 @@ def _relay(inner: Future[Outcome], result: Future[R], complete: Callable[[Outcom
         elif (exc := done.exception()) is not None:
             result.set_exception(exc)
         else:
-            try:
-                complete(done.result())
-            except Exception as exc:  # a finisher's bug reaches the caller, not a log
-                result.set_exception(exc)
+            _settle(result, complete, done.result())
 
     def propagate_cancel(outer: Future[R]) -> None:
         if outer.cancelled():
