@@ -8,8 +8,10 @@ Layers, in the order a child applies them (see :func:`enter`):
 - ``pid_namespace`` — the run is pid 1 of a fresh pid namespace (the fork server unshares it
   before forking), so when it exits the kernel kills everything it started, daemons included,
   and it cannot see or signal any host process.
-- ``mount_namespace`` — a private mount table with a fresh, size-capped tmpfs as the working
-  directory (``/tmp``) and over ``/dev/shm``: nothing written survives the run.
+- ``mount_namespace`` — the fork server's private mount table: a size-capped tmpfs on
+  ``/tmp`` that only root may write, holding each run's working directory ``/tmp/work``, made
+  for the run and removed with all it holds before the next run (the whole tmpfs is replaced
+  when a run left directories in it); ``/dev/shm`` read-only without Landlock.
 - ``net_namespace`` / ``ipc_namespace`` / ``uts_namespace`` — no interfaces but a downed
   loopback, so no internet and no host loopback services; private SysV IPC.
 - ``uid`` — a dedicated unprivileged uid per fork server, so RLIMIT_NPROC is enforced and
@@ -39,6 +41,8 @@ CLONE_NEWNET = 0x40000000
 
 _MS_NOSUID = 2
 _MS_NODEV = 4
+_MS_REMOUNT = 32
+_MNT_DETACH = 2
 _MS_REC = 16384
 _MS_PRIVATE = 1 << 18
 _PR_SET_PDEATHSIG = 1
@@ -194,12 +198,12 @@ DENIED_SYSCALLS = (
 )  # fmt: skip
 
 #: The denied calls the fork server itself makes between runs: it unshares each run's pid
-#: namespace and rejoins its own, and each child unshares its mount and IPC namespaces and
-#: mounts its tmpfs. Everything else denied is denied to the server too (``scope="server"``)
-#: so children inherit it; each child adds only these (``scope="run"``). The kernel copies,
-#: JIT-compiles and builds a per-syscall cache for each filter loaded: a child loading
-#: these three spends ~0.1 ms on it, ~0.065 ms less than loading the whole list.
-RUN_ONLY_SYSCALLS = ("unshare", "setns", "mount")
+#: namespace and rejoins its own, resizes or replaces the tmpfs on /tmp, and each child
+#: unshares its IPC namespace. Everything else denied is denied to the server too
+#: (``scope="server"``) so children inherit it; each child adds only these (``scope="run"``).
+#: The kernel copies, JIT-compiles and builds a per-syscall cache for each filter loaded: a
+#: child loading these few spends ~0.1 ms on it, ~0.065 ms less than loading the whole list.
+RUN_ONLY_SYSCALLS = ("unshare", "setns", "mount", "umount2")
 
 SECCOMP_SCOPES = ("all", "server", "run")
 
@@ -315,28 +319,21 @@ def make_mounts_private() -> None:
     _mount("none", "/", None, _MS_REC | _MS_PRIVATE, None)
 
 
-class TmpfsMounts:
-    """Fresh, size-capped tmpfs mounts owned by ``uid`` on ``paths``, one set per :meth:`mount`.
-
-    The mount(2) arguments are encoded once, in the fork server, so each child only calls.
-    """
-
-    def __init__(self, paths: list[str], tmpfs_bytes: int, uid: int, mode: int = 0o700) -> None:
-        options = f"size={tmpfs_bytes},nr_inodes=4096,mode={mode:o},uid={uid},gid={uid}".encode()
-        flags = ctypes.c_ulong(_MS_NOSUID | _MS_NODEV)
-        self._calls = [
-            (path, (b"tmpfs", path.encode(), b"tmpfs", flags, options)) for path in paths
-        ]
-
-    def mount(self) -> None:
-        for path, args in self._calls:
-            if _libc.mount(*args) < 0:
-                _check(-1, f"mount {path}")
-
-
 def private_tmpfs(paths: list[str], tmpfs_bytes: int, uid: int, mode: int = 0o700) -> None:
     """Put a fresh, size-capped tmpfs owned by ``uid`` on each of ``paths``."""
-    TmpfsMounts(paths, tmpfs_bytes, uid, mode).mount()
+    options = f"size={tmpfs_bytes},nr_inodes=4096,mode={mode:o},uid={uid},gid={uid}"
+    for path in paths:
+        _mount("tmpfs", path, "tmpfs", _MS_NOSUID | _MS_NODEV, options)
+
+
+def resize_tmpfs(path: str, tmpfs_bytes: int) -> None:
+    """Change the size cap of the tmpfs on ``path`` in place (it must fit what it holds)."""
+    _mount("tmpfs", path, "tmpfs", _MS_REMOUNT | _MS_NOSUID | _MS_NODEV, f"size={tmpfs_bytes}")
+
+
+def detach(path: str) -> None:
+    """Unmount ``path`` lazily: gone from the tree now, freed when nothing holds it."""
+    _check(_libc.umount2(path.encode(), _MNT_DETACH), f"umount {path}")
 
 
 def drop_privileges(uid: int) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import ast
 import ctypes
 import os
+import shutil
 import socket
+import tempfile
 import textwrap
 import threading
 import uuid
@@ -379,6 +381,71 @@ def test_files_planted_in_one_run_are_gone_in_the_next(box: Sandbox) -> None:
     assert run(box, look).stdout == b"[]\n"
     for directory in ("/tmp", "/tmp/work", "/dev/shm", "/var/tmp", os.getcwd()):
         assert not os.path.exists(os.path.join(directory, marker)), directory
+
+
+LEFTOVERS = {
+    "files": """
+        import os, socket
+        for i in range(5):
+            open(f"f{i}", "w").write("x")
+        os.mkfifo("fifo")
+        socket.socket(socket.AF_UNIX).bind("sock")
+        os.chmod(".", 0o500)  # and the directory itself made read-only
+    """,
+    "nested_directories": """
+        import os
+        os.makedirs("a/b/c")
+        open("a/b/c/f", "w").write("x")
+        os.chmod("a/b", 0)
+    """,
+    "many_files": """
+        for i in range(300):
+            open(f"f{i}", "w").close()
+    """,
+    "links_out_of_the_directory": """
+        import os
+        os.symlink("{victim}/file", "to_file")
+        os.symlink("{victim}", "to_dir")
+        os.makedirs("d")
+        os.symlink("{victim}", "d/to_dir")
+    """,
+}
+
+
+def _server_mounts(box: Sandbox) -> int:
+    """How many mounts the fork server's namespace holds (runs share it)."""
+    assert box._process is not None
+    outer = box._process.pid
+    with open(f"/proc/{outer}/task/{outer}/children") as handle:
+        server = int(handle.read().split()[0])
+    with open(f"/proc/{server}/mountinfo") as handle:
+        return len(handle.readlines())
+
+
+@pytest.mark.parametrize("layout", sorted(LEFTOVERS))
+def test_what_a_run_leaves_in_its_directory_is_gone_in_the_next(box: Sandbox, layout: str) -> None:
+    # Host paths a planted link points at: removing the run's directory must not follow them.
+    victim = tempfile.mkdtemp(dir="/var/tmp", prefix="verigrade-victim-")
+    try:
+        with open(os.path.join(victim, "file"), "w") as handle:
+            handle.write("keep")
+        mounts = _server_mounts(box)
+        look = """
+        import os
+        open("mine", "w").write("ok")
+        print(os.getcwd(), sorted(os.listdir(".")), sorted(os.listdir("/tmp")))
+        """
+        for _ in range(3):
+            planted = run(box, LEFTOVERS[layout].replace("{victim}", victim))
+            assert planted.status == "ok", planted.stderr
+            # Empty, and writable: a replaced tmpfs must get the Landlock rule back too.
+            assert run(box, look).stdout == b"/tmp/work ['mine'] ['work']\n"
+        assert sorted(os.listdir(victim)) == ["file"]
+        with open(os.path.join(victim, "file")) as handle:
+            assert handle.read() == "keep"
+        assert _server_mounts(box) == mounts  # a replaced tmpfs leaves no mount behind
+    finally:
+        shutil.rmtree(victim)
 
 
 def test_sysv_shared_memory_does_not_survive_the_run(box: Sandbox) -> None:
