@@ -330,6 +330,7 @@ class Session:
     def __init__(self, run: _Run) -> None:
         self._run = run
         self.calls = 0
+        self._unanswered = 0  # calls sent whose answers receive() has not handed out yet
 
     @property
     def alive(self) -> bool:
@@ -374,21 +375,45 @@ class Session:
 
         For callers that key or cache calls by that text anyway: each is encoded once.
         """
-        run = self._run
         if not self.alive:
             return [("error", "the program is no longer running")]
+        self.send(name, encoded_args)
+        results: list[tuple[str, Any]] = []
+        for _ in encoded_args:
+            results.append(self.receive(timeout))
+            if results[-1][0] != "ok" and not self.alive:
+                self._unanswered = 0  # the rest will never be answered
+                break
+        return results
+
+    def send(self, name: str, encoded_args: Sequence[str]) -> None:
+        """Send calls (argument lists already ``wire.encode``-d) without waiting for answers.
+
+        The program answers in order; :meth:`receive` hands out one answer per call sent,
+        so a caller can use the first answers while the program works on the rest.
+        """
+        run = self._run
+        self._unanswered += len(encoded_args)
+        if not self.alive:
+            return  # receive() reports it
         self.calls += len(encoded_args)
         prefix = "[" + wire.encode(name) + ","
         # Each line is the wire text of [name, [args...]], built without decoding the args.
         requests = "".join(prefix + text + "]\n" for text in encoded_args).encode()
         assert run.to_child is not None
         run.queue(run.to_child, requests)
-        results: list[tuple[str, Any]] = []
-        for _ in encoded_args:
-            results.append(self._answer(timeout))
-            if results[-1][0] != "ok" and not self.alive:
-                break
-        return results
+
+    def receive(self, timeout: float) -> tuple[str, Any]:
+        """The answer to the oldest call sent and not yet answered, as :meth:`call` gives it.
+
+        Waits at most ``timeout`` for it. Raises RuntimeError when no call is waiting.
+        """
+        if self._unanswered <= 0:
+            raise RuntimeError("no call sent is waiting for an answer")
+        self._unanswered -= 1
+        if not self.alive:
+            return "error", "the program is no longer running"
+        return self._answer(timeout)
 
     def _answer(self, timeout: float) -> tuple[str, Any]:
         run = self._run
@@ -425,7 +450,9 @@ class Session:
         """End the program (EOF on its call stream), reap it and return how it ended."""
         run = self._run
         try:
-            if run.exit is None:
+            if run.exit is None and self._unanswered:
+                run.kill()  # answers nobody will read: do not let the program work on them
+            elif run.exit is None:
                 run.close_to_child()
                 if not run.pump(lambda: run.exit is not None, time.monotonic() + 0.5):
                     run.kill()

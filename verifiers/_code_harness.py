@@ -6,6 +6,15 @@ first of all) becomes a *remote function*: calling it sends the arguments to the
 the sandbox and returns the value it sent back, rebuilt from exact plain types. So the
 program never sees a test or an expected value, cannot patch the harness, cannot end the test
 early with ``exit(0)``, and cannot hand the asserts an object whose ``__eq__`` lies.
+
+A round trip to the program costs ~0.1 ms of CPU, so the calls the test will make are sent
+ahead in one batch and answered in order while the test runs: the calls with literal
+arguments, read from the code, and, when the test computes arguments (in loops, from random
+values), the calls a *dry run* of the test makes. The dry run executes the test here once
+with every remote function answering an opaque placeholder, so it only records arguments;
+any use of a placeholder's value ends it (see :class:`_Unknown`). An answer is only ever
+used for a call with the same arguments, in order, so a dry run that went astray costs time,
+never a wrong verdict.
 """
 
 from __future__ import annotations
@@ -13,7 +22,9 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
-from collections import deque
+import random
+import time
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import CodeType
@@ -40,27 +51,47 @@ def _exception_type(reason: str) -> type[BaseException]:
     return RemoteFailure
 
 
-Answers = dict[str, deque[tuple[str, Any]]]
+class Calls:
+    """The test's line to the program: calls sent ahead, and the answers handed out in order.
 
-
-def remote_function(
-    session: Session, name: str, timeout: float, prefetched: Answers | None = None
-) -> Callable[..., Any]:
-    """A local stand-in for the program's function ``name``.
-
-    ``prefetched`` holds answers already fetched for known argument lists (keyed by their
-    wire text); each is used once, in order, before asking the program again.
+    ``ahead`` argument lists (wire text) of ``name`` are sent at once; the program answers
+    them one after another while the test runs. Each answer serves one later call with the
+    same arguments; any other call goes after them, live.
     """
+
+    def __init__(self, session: Session, name: str, ahead: list[str], timeout: float) -> None:
+        self.session = session
+        self.name = name
+        self.timeout = timeout
+        self.positions: dict[str, deque[int]] = {}
+        for position, encoded in enumerate(ahead):
+            self.positions.setdefault(encoded, deque()).append(position)
+        self.answers: list[tuple[str, Any]] = []  # by position, as they arrived
+        self.sent = len(ahead)
+        self.live = 0  # calls that were not sent ahead
+        if ahead:
+            session.send(name, ahead)
+
+    def call(self, name: str, encoded: str) -> tuple[str, Any]:
+        waiting = self.positions.get(encoded) if name == self.name else None
+        if waiting:
+            position = waiting.popleft()
+            while len(self.answers) <= position:
+                self.answers.append(self.session.receive(self.timeout))
+            return self.answers[position]
+        while len(self.answers) < self.sent:  # answers to calls sent ahead come first
+            self.answers.append(self.session.receive(self.timeout))
+        self.live += 1
+        return self.session.call_many_encoded(name, [encoded], self.timeout)[0]
+
+
+def remote_function(calls: Calls, name: str) -> Callable[..., Any]:
+    """A local stand-in for the program's function ``name``."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
         if kwargs:
             raise TypeError("keyword arguments are not sent to the program")
-        encoded = wire.encode(list(args))  # the prefetch key and what is sent, made once
-        waiting = prefetched.get(encoded) if prefetched else None
-        if waiting:
-            status, value = waiting.popleft()
-        else:
-            status, value = session.call_many_encoded(name, [encoded], timeout)[0]
+        status, value = calls.call(name, wire.encode(list(args)))
         if status == "ok":
             return value
         if status == "timeout":
@@ -143,8 +174,19 @@ def _literal(node: ast.AST) -> Any:
 _NONE, _SELF, _ALL = 0, 1, 2
 
 
-def _scan(tree: ast.Module, callees: set[str]) -> tuple[set[str], set[str], list[str]]:
-    """One pass over the test code: names read, names bound, and literal calls to ``callees``.
+@dataclass
+class _Scan:
+    used: set[str]
+    bound: set[str]
+    literal_calls: list[str]
+    computed_calls: bool  # a call to a callee with computed arguments, or one in a loop
+
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.comprehension)
+
+
+def _scan(tree: ast.Module, callees: set[str]) -> _Scan:
+    """One pass over the test code: names read, names bound, and calls to ``callees``.
 
     The same answers as three ``ast.walk`` passes (every ``Name``, :func:`_bound_names`, the
     literal calls) gave; each of those cost about what parsing the test code does.
@@ -152,6 +194,8 @@ def _scan(tree: ast.Module, callees: set[str]) -> tuple[set[str], set[str], list
     used: set[str] = set()
     bound: set[str] = set()
     found: list[tuple[int, int, str]] = []
+    sites = 0
+    loops = False
     stack: list[tuple[ast.AST, int]] = [(node, _SELF) for node in tree.body]
     while stack:
         node, binds = stack.pop()
@@ -162,8 +206,12 @@ def _scan(tree: ast.Module, callees: set[str]) -> tuple[set[str], set[str], list
             continue
         if binds:
             _bind(node, bound)
+        if isinstance(node, _LOOPS):
+            loops = True
         if isinstance(node, ast.Call):
             func = node.func
+            if isinstance(func, ast.Name) and func.id in callees:
+                sites += 1
             if isinstance(func, ast.Name) and func.id in callees and not node.keywords:
                 try:
                     encoded = wire.encode([_literal(arg) for arg in node.args])
@@ -178,7 +226,8 @@ def _scan(tree: ast.Module, callees: set[str]) -> tuple[set[str], set[str], list
         for child in _children(node):
             stack.append((child, inner))
     found.sort(key=lambda item: item[:2])
-    return used, bound, [args for _, _, args in found]
+    calls = [args for _, _, args in found]
+    return _Scan(used, bound, calls, sites > len(calls) or (loops and sites > 0))
 
 
 def literal_calls(tree: ast.Module, names: set[str], limit: int = 256) -> list[str]:
@@ -186,18 +235,9 @@ def literal_calls(tree: ast.Module, names: set[str], limit: int = 256) -> list[s
 
     HumanEval's checks are mostly ``assert candidate(<literals>) == <literal>``; sending all
     those calls in one batch saves a round trip per assert. Calls inside loops or with
-    computed arguments are left to be made live.
+    computed arguments are found by a dry run instead (see :func:`_dry_run`).
     """
-    return _scan(tree, names)[2][:limit]
-
-
-def _prefetch(session: Session, name: str, calls: list[str], timeout: float) -> Answers:
-    answers: Answers = {}
-    for encoded, answer in zip(
-        calls, session.call_many_encoded(name, calls, timeout), strict=False
-    ):
-        answers.setdefault(encoded, deque()).append(answer)
-    return answers
+    return _scan(tree, names).literal_calls[:limit]
 
 
 def _program_names(used: set[str], bound: set[str]) -> set[str]:
@@ -206,20 +246,104 @@ def _program_names(used: set[str], bound: set[str]) -> set[str]:
 
 def program_names(test_code: ast.Module, prelude: ast.Module | None) -> set[str]:
     """Names the test code reads that must come from the program."""
-    used, bound, _ = _scan(test_code, set())
-    return _program_names(used, bound | (_bound_names(prelude) if prelude else set()))
+    scan = _scan(test_code, set())
+    return _program_names(scan.used, scan.bound | (_bound_names(prelude) if prelude else set()))
 
 
 class BrokenReference(ValueError):
     """The trusted test code or prelude does not parse or fails on its own."""
 
 
-@dataclass(frozen=True)
+#: Most calls sent ahead of the test; the rest are made live.
+_AHEAD_AT_MOST = 256
+#: A dry run slower than this marks its test code as not worth one (it computes too much).
+_DRY_RUN_BUDGET = 0.02
+#: The name the rewritten asserts of a dry run catch (see _AssertsCannotFail).
+_SKIP = "__verigrade_dry_run_skip__"
+#: Nodes that could catch the dry run's stop signals, or lose them: no dry run near them.
+_CATCHERS: tuple[type[ast.AST], ...] = (ast.Try, ast.With, ast.AsyncWith) + (
+    (ast.TryStar,) if hasattr(ast, "TryStar") else ()
+)
+
+
+class _ValueNeeded(BaseException):
+    """The dry run used a placeholder's value: what follows depends on the program's answer."""
+
+
+class _DryRunDone(BaseException):
+    """The dry run recorded as many calls as will be sent ahead."""
+
+
+class _Unknown:
+    """What a program's function returns in a dry run: an answer not known yet.
+
+    Comparisons and arithmetic give another placeholder, so ``candidate(x) == y`` and
+    ``abs(candidate(x) - y)`` can be evaluated; anything that would turn it into a concrete
+    value (truth, length, iteration, a number, text, hashing) raises :class:`_ValueNeeded`.
+    So no branch of the test ever depends on a placeholder, and the calls the dry run records
+    are the ones the real run makes, as far as the dry run got.
+    """
+
+    __slots__ = ()
+
+    def _same(self, *args: Any) -> _Unknown:
+        return self
+
+    def _stop(self, *args: Any) -> Any:
+        raise _ValueNeeded
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _same  # type: ignore[assignment]
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _same
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _same
+    __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = __invert__ = __getitem__ = _same
+    __and__ = __rand__ = __or__ = __ror__ = __xor__ = __rxor__ = _same
+    __bool__ = __len__ = __iter__ = __contains__ = __index__ = __int__ = __float__ = _stop
+    __complex__ = __round__ = __str__ = __repr__ = __format__ = __hash__ = _stop
+    __getattr__ = _stop
+
+
+_UNKNOWN = _Unknown()
+
+
+class _AssertsCannotFail(ast.NodeTransformer):
+    """``assert test, msg`` becomes ``try: test`` ``except <skip>: pass`` for the dry run.
+
+    A failed assert ends the real run; until then the calls after it are worth sending. An
+    assert whose test needed a placeholder's value is skipped the same way: asserts decide
+    nothing but pass or fail, so skipping one cannot change which calls come next.
+    """
+
+    def visit_Assert(self, node: ast.Assert) -> ast.AST:
+        skip = ast.ExceptHandler(type=ast.Name(_SKIP, ast.Load()), name=None, body=[ast.Pass()])
+        guarded = ast.Try(body=[ast.Expr(node.test)], handlers=[skip], orelse=[], finalbody=[])
+        return ast.copy_location(guarded, node)
+
+
+def _dry_run_code(test_code: str, scan: _Scan, prelude: ast.Module | None) -> CodeType | None:
+    """The test code compiled for a dry run, or None when one would not help or is unsafe.
+
+    It helps when the test makes calls that cannot be read off the code (computed arguments,
+    loops). It is unsafe near code that can catch exceptions (try, with): the stop signals
+    must reach the dry run's caller, or a loop that depends on a placeholder could spin.
+    """
+    if not scan.computed_calls:
+        return None
+    tree = ast.parse(test_code)  # a second copy: the first is compiled as it is
+    for root in (tree, prelude) if prelude is not None else (tree,):
+        if any(isinstance(node, _CATCHERS) for node in ast.walk(root)):
+            return None
+    tree = ast.fix_missing_locations(_AssertsCannotFail().visit(tree))
+    return compile(tree, "<test_code>", "exec")
+
+
+@dataclass
 class _Prepared:
     test: CodeType
     prelude: CodeType | None
     program_names: frozenset[str]
     literal_calls: tuple[str, ...]
+    dry_run: CodeType | None
+    dry_run_worth_it: bool = True  # cleared when a dry run of this test proved too slow
 
 
 @functools.lru_cache(maxsize=512)
@@ -230,15 +354,85 @@ def _prepare(test_code: str, entry_point: str, prelude: str | None) -> _Prepared
         prelude_tree = ast.parse(prelude) if prelude else None
     except SyntaxError as error:
         raise BrokenReference(f"does not parse: {error}") from None
-    used, bound, calls = _scan(test_tree, {"candidate", entry_point})
+    scan = _scan(test_tree, {"candidate", entry_point})
+    bound = scan.bound
     if prelude_tree is not None:
-        bound |= _bound_names(prelude_tree)
+        bound = bound | _bound_names(prelude_tree)
     return _Prepared(
         test=compile(test_tree, "<test_code>", "exec"),
         prelude=compile(prelude_tree, "<prelude>", "exec") if prelude_tree else None,
-        program_names=frozenset(_program_names(used, bound) | {entry_point}),
-        literal_calls=tuple(calls[:256]),
+        program_names=frozenset(_program_names(scan.used, bound) | {entry_point}),
+        literal_calls=tuple(scan.literal_calls[:_AHEAD_AT_MOST]),
+        dry_run=_dry_run_code(test_code, scan, prelude_tree),
     )
+
+
+def _namespace(prepared: _Prepared) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__name__": "__verigrade_check__", "__builtins__": builtins}
+    if prepared.prelude is not None:
+        try:
+            exec(prepared.prelude, namespace)
+        except Exception as error:
+            raise BrokenReference(f"the prelude fails: {type(error).__name__}: {error}") from None
+    return namespace
+
+
+def _dry_run(prepared: _Prepared, entry_point: str) -> list[str]:
+    """The argument lists (wire text) the test passes to ``entry_point``, as far as known.
+
+    The ``random`` module's state is put back afterwards, so the real run draws the same
+    values and makes the same calls.
+    """
+    assert prepared.dry_run is not None
+    namespace = _namespace(prepared)
+    namespace[_SKIP] = (Exception, _ValueNeeded)
+    recorded: list[str] = []
+
+    def record(*args: Any, **kwargs: Any) -> _Unknown:
+        if kwargs or len(recorded) >= _AHEAD_AT_MOST:
+            raise _DryRunDone
+        try:
+            recorded.append(wire.encode(list(args)))
+        except wire.WireError:
+            raise _DryRunDone from None
+        return _UNKNOWN
+
+    def other(*args: Any, **kwargs: Any) -> _Unknown:
+        return _UNKNOWN
+
+    for name in prepared.program_names:
+        namespace[name] = other
+    namespace[entry_point] = record
+    state = random.getstate()
+    started = time.perf_counter()
+    try:
+        exec(prepared.dry_run, namespace)
+        check = namespace.get("check")
+        if callable(check) and check is not record:
+            check(record)
+    except (Exception, _ValueNeeded, _DryRunDone):
+        pass  # recorded so far is what is known
+    finally:
+        random.setstate(state)
+    if time.perf_counter() - started > _DRY_RUN_BUDGET:
+        prepared.dry_run_worth_it = False
+    return recorded
+
+
+def _calls_ahead(prepared: _Prepared, entry_point: str) -> list[str]:
+    literal = list(prepared.literal_calls)
+    if prepared.dry_run is None or not prepared.dry_run_worth_it:
+        return literal
+    recorded = _dry_run(prepared, entry_point)
+    # Then the literal calls the dry run did not get to (it stops where a value is needed).
+    covered = Counter(recorded)
+    extra = []
+    for args in literal:
+        if covered[args]:
+            covered[args] -= 1
+        else:
+            extra.append(args)
+    return (recorded + extra)[:_AHEAD_AT_MOST]
 
 
 def run_check(
@@ -256,17 +450,10 @@ def run_check(
         BrokenReference: the test code or prelude does not parse, or the prelude fails.
     """
     prepared = _prepare(test_code, entry_point, prelude)
-    namespace: dict[str, Any] = {"__name__": "__verigrade_check__", "__builtins__": builtins}
-    if prepared.prelude is not None:
-        try:
-            exec(prepared.prelude, namespace)
-        except Exception as error:
-            raise BrokenReference(f"the prelude fails: {type(error).__name__}: {error}") from None
-    calls = list(prepared.literal_calls)
-    prefetched = _prefetch(session, entry_point, calls, timeout) if calls else None
+    namespace = _namespace(prepared)
+    calls = Calls(session, entry_point, _calls_ahead(prepared, entry_point), timeout)
     for name in prepared.program_names:
-        namespace[name] = remote_function(session, name, timeout)
-    namespace[entry_point] = remote_function(session, entry_point, timeout, prefetched)
+        namespace[name] = remote_function(calls, name)
     candidate = namespace[entry_point]
     try:
         exec(prepared.test, namespace)

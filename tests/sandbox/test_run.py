@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import resource
 import shutil
+import signal
 
 import pytest
 from verigrade.sandbox import Limits, Sandbox
@@ -131,6 +132,22 @@ def test_session_call_timeout_kills_the_program(box: Sandbox) -> None:
     assert not session.alive
     assert session.call("slow", [], 0.3)[0] == "error"
     assert session.close().status in ("crashed", "timeout")
+
+
+def test_session_answers_calls_sent_ahead_in_order(box: Sandbox) -> None:
+    program = "import time\ndef f(x):\n    if x < 0:\n        time.sleep(0.3)\n    return x * 2"
+    session = box.session(program, limits=Limits(wall_seconds=10))
+    assert session.start() is None
+    with pytest.raises(RuntimeError):
+        session.receive(1.0)  # nothing sent yet
+    session.send("f", ["[1]", "[2]"])
+    session.send("f", ["[3]"])
+    assert [session.receive(1.0) for _ in range(3)] == [("ok", 2), ("ok", 4), ("ok", 6)]
+    session.send("f", ["[-1]", "[5]"])  # nobody waits for these
+    result = session.close()
+    # Calls left unanswered: the program is killed at once, not left to work on them (a
+    # graceful end would answer both within 0.3 s and exit 0).
+    assert result.signal == signal.SIGKILL
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")

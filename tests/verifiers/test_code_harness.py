@@ -104,3 +104,137 @@ def test_every_humaneval_problem_reads_as_the_three_passes_did() -> None:
     for problem in data.read_problems().values():
         args = (problem["test"], problem["entry_point"], problem["prompt"])
         assert _prepared(*args) == _reference(*args), problem["task_id"]
+
+
+class FakeSession:
+    """Answers calls with a local function, in order, and counts what crossed the line."""
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+        self.queue: list[str] = []
+        self.sends = 0
+        self.received = 0
+        self.live = 0
+
+    def send(self, name: str, encoded_args: list[str]) -> None:
+        self.sends += 1
+        self.queue.extend(encoded_args)
+
+    def receive(self, timeout: float) -> tuple[str, Any]:
+        self.received += 1
+        args = wire.decode(self.queue.pop(0))
+        try:
+            return "ok", self.function(*args)
+        except Exception as error:
+            return "error", f"{type(error).__name__}: {error}"
+
+    def call_many_encoded(self, name: str, encoded: list[str], timeout: float) -> Any:
+        self.live += 1
+        self.send(name, encoded)
+        return [self.receive(timeout) for _ in encoded]
+
+
+def _check(test_code: str, function: Any, prelude: str | None = None) -> tuple[str, FakeSession]:
+    session = FakeSession(function)
+    outcome, _ = harness.run_check(session, test_code, "f", prelude, 1.0)  # type: ignore[arg-type]
+    return outcome, session
+
+
+LOOP = """
+def check(candidate):
+    assert candidate(0) == 0
+    for i in range(40):
+        assert candidate(i) == 2 * i
+"""
+RANDOM = """
+import random
+def check(candidate):
+    for _ in range(30):
+        x, y = random.randint(0, 1000), random.randint(0, 1000)
+        assert candidate(x, y) == x + y
+"""
+
+
+def test_calls_in_loops_are_sent_ahead_in_one_batch() -> None:
+    outcome, session = _check(LOOP, lambda x: 2 * x)
+    assert outcome == "passed"
+    assert (session.sends, session.live, session.received) == (1, 0, 41)
+
+
+def test_random_arguments_are_drawn_alike_in_the_dry_run_and_the_real_one() -> None:
+    outcome, session = _check(RANDOM, lambda x, y: x + y)
+    assert outcome == "passed"
+    assert (session.sends, session.live) == (1, 0)
+    # The real run drew the values; the dry run's draws were put back.
+    import random
+
+    random.seed(7)
+    _check(RANDOM, lambda x, y: x + y)
+    after = random.random()
+    random.seed(7)
+    for _ in range(60):
+        random.randint(0, 1000)
+    assert after == random.random()
+
+
+def test_a_failing_program_is_not_waited_for_past_its_first_failure() -> None:
+    outcome, session = _check(LOOP, lambda x: 3 * x if x else 0)
+    assert outcome == "failed"
+    # candidate(0), then candidate(0) and candidate(1) in the loop: 3 != 2 ends it; the other
+    # 39 answers sent ahead are never waited for.
+    assert session.received == 3
+    outcome, session = _check(RANDOM, lambda x, y: x - y)
+    assert outcome == "failed" and session.received <= 2
+
+
+def test_arguments_that_depend_on_answers_are_asked_live() -> None:
+    dependent = """
+def check(candidate):
+    n = candidate(3)
+    for i in range(n):
+        assert candidate(i) == 2 * i
+    assert candidate(100) == 200
+"""
+    outcome, session = _check(dependent, lambda x: 2 * x)
+    assert outcome == "passed"
+    # The dry run stops at range(<unknown>): candidate(3) and the literal candidate(100) go
+    # ahead; the six calls in the loop are made live, and the verdict is the same.
+    assert (session.sends - session.live, session.live, session.received) == (1, 6, 8)
+    assert _check(dependent, lambda x: 2 * x if x != 4 else 0)[0] == "failed"
+
+
+def test_no_dry_run_near_code_that_could_catch_its_stop() -> None:
+    guarded = """
+def check(candidate):
+    for i in range(5):
+        try:
+            assert candidate(i) == i
+        except ValueError:
+            pass
+"""
+    assert harness._prepare(guarded, "f", None).dry_run is None
+    assert (
+        harness._prepare(LOOP, "f", "import contextlib\nwith open('x') as f: pass").dry_run is None
+    )
+    assert harness._prepare(LOOP, "f", None).dry_run is not None
+    literal_only = "def check(candidate):\n    assert candidate(1) == 2\n    assert candidate(2)\n"
+    assert harness._prepare(literal_only, "f", None).dry_run is None  # nothing to find
+    outcome, session = _check(guarded, lambda x: x)
+    assert outcome == "passed" and session.live == 5
+
+
+def test_a_dry_run_over_budget_is_not_repeated(monkeypatch: pytest.MonkeyPatch) -> None:
+    slow = LOOP + "\n# slow\n"  # its own cache entry
+    monkeypatch.setattr(harness, "_DRY_RUN_BUDGET", -1.0)
+    assert _check(slow, lambda x: 2 * x)[1].live == 0  # this one still used
+    assert not harness._prepare(slow, "f", None).dry_run_worth_it
+    outcome, session = _check(slow, lambda x: 2 * x)
+    assert outcome == "passed" and session.live == 40  # literal calls only, the rest live
+
+
+def test_placeholders_allow_comparison_and_arithmetic_but_no_value() -> None:
+    unknown = harness._UNKNOWN
+    assert (unknown == 1) is unknown and (abs(unknown - 2.5) < 1e-6) is unknown
+    for use in (bool, len, iter, int, float, str, repr, hash, lambda u: u.real, lambda u: 1 in u):
+        with pytest.raises(harness._ValueNeeded):
+            use(unknown)
