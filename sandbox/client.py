@@ -33,6 +33,19 @@ from .result import RunResult
 logger = logging.getLogger(__name__)
 
 _ZYGOTE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zygote.py")
+#: Starts the fork server from ``zygote.py`` (argv[1]) as a module rather than as a script: a
+#: script is compiled on every start, a module comes from the bytecode cache, and the memory
+#: a compile touches stays in the server, where every run's fork copies and frees it again.
+_BOOT = (
+    "import sys, types\n"
+    "from importlib.machinery import SourceFileLoader\n"
+    "path = sys.argv.pop(1)\n"
+    "zygote = types.ModuleType('_verigrade_zygote')\n"
+    "zygote.__file__ = path\n"
+    "sys.modules[zygote.__name__] = zygote\n"
+    "SourceFileLoader(zygote.__name__, path).exec_module(zygote)\n"
+    "zygote.main()\n"
+)
 _SETUP_FAILED = 125
 DEFAULT_LIMITS = Limits()
 #: Time allowed beyond a run's own deadline for the server to report before we give up on it.
@@ -512,7 +525,10 @@ class Sandbox:
             self._restart("fork server exited")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         process = subprocess.Popen(
-            [self.interpreter, "-I", "-S", _ZYGOTE, str(theirs.fileno()), json.dumps(self.disable)],
+            [
+                *(self.interpreter, "-I", "-S", "-c", _BOOT, _ZYGOTE),
+                *(str(theirs.fileno()), json.dumps(self.disable)),
+            ],
             env={},  # no secrets from the host reach anything the server forks
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

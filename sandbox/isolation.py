@@ -25,10 +25,10 @@ Layers, in the order a child applies them (see :func:`enter`):
 
 from __future__ import annotations
 
+import _socket as socket  # socket.py would add selectors and enum to the fork server
 import ctypes
 import os
 import resource
-import socket
 import sys
 from collections.abc import Callable
 

@@ -13,7 +13,10 @@ whatever the program returned, the judge compares values it made itself.
 from __future__ import annotations
 
 import json
-from typing import Any
+
+TYPE_CHECKING = False  # typing itself is not imported: the fork server loads this module
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_DEPTH = 64
 

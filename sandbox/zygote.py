@@ -21,30 +21,34 @@ lines of ``wire`` text for ``[name, [args...]]``.
 
 from __future__ import annotations
 
-import contextlib
+import _socket as socket  # not socket.py: every module held here is copied into each run
 import fcntl
 import gc
-import importlib.util
 import io
 import json
 import os
 import select
 import signal
-import socket
 import sys
 import time
 import types
-from typing import Any
+from importlib.machinery import SourceFileLoader
+
+TYPE_CHECKING = False  # typing is not imported at run time (see above)
+if TYPE_CHECKING:
+    from typing import Any
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _load(name: str) -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location(name, os.path.join(_HERE, f"{name}.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[f"_verigrade_sandbox_{name}"] = module
-    spec.loader.exec_module(module)
+    # The loader directly, not importlib.util (which brings typing and more): it still reads
+    # and writes the bytecode cache, so the server compiles nothing it has compiled before.
+    path = os.path.join(_HERE, f"{name}.py")
+    module = types.ModuleType(f"_verigrade_sandbox_{name}")
+    module.__file__ = path
+    sys.modules[module.__name__] = module
+    SourceFileLoader(module.__name__, path).exec_module(module)
     return module
 
 
@@ -368,8 +372,10 @@ class Server:
     def kill(self, pid: int) -> None:
         """SIGKILL the run; as pid 1 of its namespace that takes every descendant with it."""
         for target in (pid, -pid):
-            with contextlib.suppress(ProcessLookupError):
+            try:  # noqa: SIM105 - contextlib is not imported here (see the imports)
                 os.kill(target, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def reap_uid(self) -> None:
         """Without a pid namespace, kill whatever still runs as the sandbox uid (daemons).

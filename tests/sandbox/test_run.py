@@ -248,3 +248,12 @@ def test_descriptors_numbered_past_1024(box: Sandbox) -> None:
         for fd in held:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_the_fork_server_holds_only_what_runs_need(box: Sandbox) -> None:
+    # Every module the server holds is memory each run's fork copies and each exit frees; a run
+    # starts with the server's modules, so it can list them.
+    result = box.run_python("import sys\nprint(' '.join(sorted(sys.modules)))")
+    held = set(result.stdout.decode().split())
+    assert {"ctypes", "json", "select"} <= held  # what it does use, so the listing is real
+    assert not held & {"typing", "socket", "selectors", "contextlib", "importlib.util", "site"}
