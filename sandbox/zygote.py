@@ -1,8 +1,8 @@
 """The warm fork server: a bare interpreter that forks one isolated child per run.
 
-Started as ``python3 -I -S zygote.py FD`` with an empty environment and a control socket on FD;
-standard library only, and no imports of ours (``isolation.py`` and ``wire.py`` are loaded by
-path). It never sees a program, an input or an expected output: the client passes the run's
+Started by ``client._BOOT`` (``python3 -I -S -c BOOT zygote.py FD``) with an empty environment
+and a control socket on FD; standard library only, and no imports of ours (``isolation.py`` and
+``wire.py`` are loaded by path). It never sees a program, an input or an expected output: the client passes the run's
 pipes as file descriptors and talks to the child directly, so a forked child inherits nothing
 worth stealing. The client judges; this process only forks, waits, kills and reports.
 
