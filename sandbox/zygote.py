@@ -2,9 +2,9 @@
 
 Started by ``client._BOOT`` (``python3 -I -S -c BOOT zygote.py FD``) with an empty environment
 and a control socket on FD; standard library only, and no imports of ours (``isolation.py`` and
-``wire.py`` are loaded by path). It never sees a program, an input or an expected output: the client passes the run's
-pipes as file descriptors and talks to the child directly, so a forked child inherits nothing
-worth stealing. The client judges; this process only forks, waits, kills and reports.
+``wire.py`` are loaded by path). It never sees a program, an input or an expected output: the
+client passes the run's pipes as file descriptors and talks to the child directly, so a forked
+child inherits nothing worth stealing. The client judges; this process only forks, waits, kills and reports.
 
 Control messages (JSON over a SOCK_SEQPACKET socket):
 
@@ -153,12 +153,9 @@ class Server:
             iso.make_mounts_private()
             if self.uid is not None:
                 _expose_interpreter(self.uid)
-            iso.private_tmpfs(["/tmp"], self.tmp_bytes, 0, mode=0o755)
+            self._mount_tmp()
             if not self.landlock_abi:  # Landlock forbids writing there; without it, mount does
                 iso.private_tmpfs(["/dev/shm"], 4096, 0, mode=0o755)
-            if self.landlock_abi:
-                # Built once; without a mount namespace each run's directory differs (see run()).
-                self.landlock = self._landlock_for("/tmp")
         # SysV IPC objects outlive their processes.
         self.namespaces = iso.CLONE_NEWIPC if "ipc_namespace" in self.active else 0
         self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
@@ -316,13 +313,21 @@ class Server:
         except OSError:
             self._replace_tmp()
 
-    def _replace_tmp(self) -> None:
-        """A fresh tmpfs on /tmp, and the Landlock rule moved to its root."""
-        iso.detach("/tmp")
+    def _mount_tmp(self) -> None:
+        """A fresh tmpfs on /tmp, with the Landlock rule on its root.
+
+        The rule is built once per tmpfs; without a mount namespace each run's directory
+        differs and each child builds its own (see _child).
+        """
         iso.private_tmpfs(["/tmp"], self.tmp_bytes, 0, mode=0o755)
         if self.landlock is not None:
             os.close(self.landlock.fd)
+        if self.landlock_abi:
             self.landlock = self._landlock_for("/tmp")
+
+    def _replace_tmp(self) -> None:
+        iso.detach("/tmp")
+        self._mount_tmp()
 
     def _resize_tmp(self, size: int) -> None:
         self.tmp_bytes = size

@@ -230,24 +230,8 @@ def _scan(tree: ast.Module, callees: set[str]) -> _Scan:
     return _Scan(used, bound, calls, sites > len(calls) or (loops and sites > 0))
 
 
-def literal_calls(tree: ast.Module, names: set[str], limit: int = 256) -> list[str]:
-    """Argument lists (``wire`` text) of calls to ``names`` with literal arguments, in order.
-
-    HumanEval's checks are mostly ``assert candidate(<literals>) == <literal>``; sending all
-    those calls in one batch saves a round trip per assert. Calls inside loops or with
-    computed arguments are found by a dry run instead (see :func:`_dry_run`).
-    """
-    return _scan(tree, names).literal_calls[:limit]
-
-
 def _program_names(used: set[str], bound: set[str]) -> set[str]:
     return {n for n in used - bound if not hasattr(builtins, n)}
-
-
-def program_names(test_code: ast.Module, prelude: ast.Module | None) -> set[str]:
-    """Names the test code reads that must come from the program."""
-    scan = _scan(test_code, set())
-    return _program_names(scan.used, scan.bound | (_bound_names(prelude) if prelude else set()))
 
 
 class BrokenReference(ValueError):
