@@ -351,7 +351,11 @@ class Session:
         return self._run.exit is None and not self._run.kill_sent
 
     def start(self) -> str | None:
-        """Wait until the program's top level has run; None when ready, else why it is not."""
+        """Wait until the child is isolated and has its program; None when ready, else why not.
+
+        Calls need not wait for it: they queue behind the program, which runs its top level
+        first. Calling this after them (it returns at once then) tells a sandbox failure
+        (``"sandbox error: ..."``) from a program that died."""
         run = self._run
         deadline = run.started + run.limits.wall_seconds
         run.pump(lambda: run.ready or run.setup_error is not None, deadline)
@@ -432,8 +436,8 @@ class Session:
         run = self._run
         deadline = min(time.monotonic() + timeout, run.started + run.limits.wall_seconds)
 
-        def answered() -> bool:
-            return run.replies.data.find(b"\n", run.consumed) >= 0
+        def answered() -> bool:  # calls may be sent before the child is ready: "R" comes first
+            return run.ready and run.replies.data.find(b"\n", run.consumed) >= 0
 
         if not run.pump(answered, deadline):
             run.kill()

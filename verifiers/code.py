@@ -241,9 +241,9 @@ class CodeVerifier(Verifier[CodeOptions]):
         o = self.options
         session = box.session(program, limits=self._limits(o.total_seconds))
         try:
-            start_problem = session.start()
-            if start_problem is not None and start_problem.startswith("sandbox error"):
-                raise SandboxError(start_problem)
+            # The calls go out at once, behind the program's setup: waiting for the child to
+            # be ready first cost every run a round trip. Whether a failure was the
+            # sandbox's is asked afterwards (at no wait then).
             try:
                 outcome, reason = run_check(
                     session,
@@ -254,6 +254,9 @@ class CodeVerifier(Verifier[CodeOptions]):
                 )
             except BrokenReference as error:
                 raise _BadReference(f"test code or prelude: {error}") from None
+            start_problem = session.start()
+            if start_problem is not None and start_problem.startswith("sandbox error"):
+                raise SandboxError(start_problem)
         finally:
             session.close()
         return _Outcome(outcome == "passed", outcome, reason)

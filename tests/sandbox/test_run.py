@@ -6,6 +6,7 @@ import os
 import resource
 import shutil
 import signal
+import time
 
 import pytest
 from verigrade.sandbox import Limits, Sandbox
@@ -148,6 +149,17 @@ def test_session_answers_calls_sent_ahead_in_order(box: Sandbox) -> None:
     # Calls left unanswered: the program is killed at once, not left to work on them (a
     # graceful end would answer both within 0.3 s and exit 0).
     assert result.signal == signal.SIGKILL
+
+
+def test_calls_sent_before_the_program_is_ready_are_answered(box: Sandbox) -> None:
+    # The readiness mark and the answers share one pipe: the first answer must not be read
+    # with the mark glued to its front, however the bytes arrive.
+    session = box.session("def f(x):\n    return [x]")
+    session.send("f", ["[1]", '["R"]'])
+    time.sleep(0.2)  # the mark and both answers are in the pipe before anything is read
+    assert [session.receive(1.0) for _ in range(2)] == [("ok", [1]), ("ok", ["R"])]
+    assert session.start() is None  # at once now, and it still says the child was ready
+    assert session.close().status == "ok"
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")

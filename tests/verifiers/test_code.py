@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from verigrade.sandbox import client as sandbox_client
 from verigrade.sandbox.isolation import UID_BASE, UID_SLOTS
 from verigrade.verifiers import Sample, get_verifier, grade
 from verigrade.verifiers.code import _COMPILE_SECONDS, CodeVerifier
@@ -87,6 +88,25 @@ def test_assert_style() -> None:
     assert verify("def square(x):\n    return x * x", reference).score == 1.0
     failed = verify("def square(x):\n    return 2 * x", reference)
     assert failed.score == 0.0 and "assertion" in failed.reason
+
+
+ADD_ASSERTS = {"test_code": "assert add(1, 2) == 3", "entry_point": "add"}
+
+
+@pytest.mark.parametrize("reference", [ADD_STDIO, ADD_CALLS, ADD_ASSERTS])
+def test_a_sandbox_failure_is_an_error_not_a_wrong_program(
+    reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A setup stream the child cannot read: it reports the failure and exits before the
+    # program runs. Calls sent ahead of that (assert style) must not turn it into a score.
+    def unreadable_setup(program: bytes, files: Any) -> bytes:
+        return (1).to_bytes(8, "little") + len(program).to_bytes(8, "little") + b"{" + program
+
+    monkeypatch.setattr(sandbox_client, "_setup_bytes", unreadable_setup)
+    verdict = verify(
+        "def add(a, b):\n    return a + b\nprint(sum(map(int, input().split())))", reference
+    )
+    assert verdict.status == "error" and "sandbox failure" in verdict.reason, verdict
 
 
 def test_assert_style_expected_exception_still_works() -> None:
