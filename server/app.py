@@ -31,7 +31,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         config = settings or Settings()
-        grader = Grader(config.workers, timeout=config.item_timeout, max_chars=config.max_chars)
+        grader = Grader(
+            config.workers,
+            timeout=config.item_timeout,
+            max_chars=config.max_chars,
+            pin_workers=config.pin_workers,
+        )
         state = ServerState(config, grader)
         app.state.verigrade = state
         # Start-up objects live for the whole run; freezing them keeps full collections

@@ -15,6 +15,8 @@ import argparse
 import os
 from typing import Any
 
+from verigrade.verifiers._affinity import PIN_CHOICES, add_pin_argument
+
 Subparsers = Any  # argparse's _SubParsersAction is private
 
 
@@ -40,6 +42,7 @@ def register(subparsers: Subparsers) -> None:
         default=1,
         help="uvicorn processes, each with its own grading pool (default 1)",
     )
+    add_pin_argument(parser)
     parser.add_argument("--api-key", default=None, help="require 'Authorization: Bearer KEY'")
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
     parser.set_defaults(handler=serve)
@@ -54,6 +57,8 @@ def serve(args: argparse.Namespace) -> int:
         os.environ["VERIGRADE_WORKERS"] = str(args.workers)
     if args.api_key is not None:
         os.environ["VERIGRADE_API_KEY"] = args.api_key
+    if PIN_CHOICES[args.pin_workers] is not None:
+        os.environ["VERIGRADE_PIN_WORKERS"] = str(PIN_CHOICES[args.pin_workers]).lower()
     if args.http_workers > 1:
         uvicorn.run(
             "verigrade.server.app:app",

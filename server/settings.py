@@ -20,6 +20,13 @@ class Settings(BaseSettings):
     workers: Annotated[
         int | None, Field(ge=1, description="grading worker processes (default: one per core)")
     ] = None
+    pin_workers: Annotated[
+        bool | None,
+        Field(
+            description="keep each worker on a core of its own (default: only when there is "
+            "one worker per core and no CPU quota)"
+        ),
+    ] = None
     api_key: Annotated[
         SecretStr | None,
         Field(description="if set, /v1/* needs 'Authorization: Bearer <key>'"),

@@ -39,6 +39,8 @@ class Grader:
         timeout: per-item deadline in seconds for every verifier; by default each
             verifier's own ``timeout``.
         max_chars: completions longer than this get ``invalid_input``.
+        pin_workers: keep each worker (and the programs it runs) on a core of its own: True,
+            False, or None (default) to pin only with one worker per core and no CPU quota.
 
     Example:
         >>> with Grader(workers=2) as grader:
@@ -51,6 +53,7 @@ class Grader:
         *,
         timeout: float | None = None,
         max_chars: int = DEFAULT_MAX_CHARS,
+        pin_workers: bool | None = None,
     ) -> None:
         self.workers = default_workers() if workers is None else workers
         if self.workers < 0:
@@ -58,7 +61,9 @@ class Grader:
         _check_timeout(timeout)
         self.timeout = timeout
         self.max_chars = max_chars
-        self.pool: WorkerPool | None = WorkerPool(self.workers) if self.workers else None
+        self.pool: WorkerPool | None = (
+            WorkerPool(self.workers, pin=pin_workers) if self.workers else None
+        )
 
     def submit(
         self,

@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any
 
+from ._affinity import PIN_CHOICES, add_pin_argument
 from .engine import DEFAULT_MAX_CHARS, Grader, invalid_grade
 from .model import Grade, Sample, coerce_sample, size_problem
 from .spec import RewardSpec, load_spec, parse_spec
@@ -38,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="worker processes (default: one per core; 0: in this process, no deadlines)",
     )
+    add_pin_argument(parser)
     parser.add_argument(
         "--timeout",
         type=float,
@@ -92,7 +94,12 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             stack.callback(progress.close)
         try:
-            with Grader(args.workers, timeout=args.timeout, max_chars=args.max_chars) as grader:
+            with Grader(
+                args.workers,
+                timeout=args.timeout,
+                max_chars=args.max_chars,
+                pin_workers=PIN_CHOICES[args.pin_workers],
+            ) as grader:
                 items = _items(source, spec, done, args.max_chars, summary)
                 _grade_stream(grader, spec, items, args.batch_size, sink, summary, progress)
         except KeyboardInterrupt:

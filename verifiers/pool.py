@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from ._affinity import cpus_for_workers, pin_process
 from ._worker import SLOT_BYTES
 from .base import Verifier
 from .errors import PoolClosedError
@@ -128,15 +129,20 @@ class WorkerPool:
     Args:
         workers: number of worker processes (>= 1).
         python: interpreter for the workers (default: this one).
+        pin: keep each worker, with the sandboxed runs it starts, on a core of its own: True
+            always, False never, None (default) when there is one worker per core and no CPU
+            quota (see :mod:`verigrade.verifiers._affinity`).
 
     Thread-safe: any thread may ``submit``; one dispatcher thread talks to workers.
     """
 
-    def __init__(self, workers: int, *, python: str | None = None) -> None:
+    def __init__(self, workers: int, *, python: str | None = None, pin: bool | None = None) -> None:
         if workers < 1:
             raise ValueError(f"a pool needs at least one worker, got {workers}")
         self.size = workers
         self._python = python or sys.executable
+        #: The core of each worker slot, or None when the scheduler places them.
+        self.cpus = cpus_for_workers(workers, pin)
         self._lock = threading.Lock()
         self._pending: deque[_Chunk] = deque()
         self._workers: list[_Worker] = []
@@ -151,8 +157,8 @@ class WorkerPool:
         self._failed_starts = 0
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
-        for _ in range(workers):
-            self._workers.append(self._start_worker())
+        for index in range(workers):
+            self._workers.append(self._start_worker(index))
         self._thread = threading.Thread(target=self._run, name="verigrade-pool", daemon=True)
         self._thread.start()
 
@@ -272,7 +278,7 @@ class WorkerPool:
 
     # -- workers ----------------------------------------------------------------
 
-    def _start_worker(self) -> _Worker:
+    def _start_worker(self, index: int) -> _Worker:
         parent_sock, child_sock = socket.socketpair()
         progress_fd = os.memfd_create("verigrade-progress")
         os.ftruncate(progress_fd, SLOT_BYTES)
@@ -289,6 +295,9 @@ class WorkerPool:
         )
         child_sock.close()
         os.close(progress_fd)
+        if self.cpus is not None:
+            # Before it starts anything: its fork server and runs inherit the core.
+            pin_process(proc.pid, self.cpus[index])
         conn = Connection(parent_sock.detach())
         conn.send(("path", list(sys.path)))
         return _Worker(proc, conn, slot, mapped)
@@ -505,7 +514,7 @@ class WorkerPool:
         with self._lock:
             closed = self._closed
         if not closed:
-            self._workers[index] = self._start_worker()
+            self._workers[index] = self._start_worker(index)
             self.restarts += 1
         if chunk is None:
             return
@@ -549,7 +558,8 @@ class WorkerPool:
         with self._lock:
             closed = self._closed
         if not closed:
-            self._workers[self._workers.index(worker)] = self._start_worker()
+            index = self._workers.index(worker)
+            self._workers[index] = self._start_worker(index)
             self.restarts += 1
 
     def _break(self, why: str) -> None:
