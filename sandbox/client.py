@@ -637,7 +637,15 @@ class Sandbox:
         """Execute ``argv`` (absolute path first) in a fresh working directory.
 
         ``files`` are written into that directory first (name → bytes, or (bytes, mode)).
+
+        Raises:
+            TypeError: ``argv`` is a string (each character would be taken for an argument).
         """
+        if isinstance(argv, (str, bytes)) or not all(isinstance(a, str) for a in argv):
+            raise TypeError(
+                "argv must be a list of strings, absolute path first (run_python "
+                "runs Python source)"
+            )
         with self._lock:
             run = self._start("exec", b"", argv, limits, files or {}, stdin)
             try:

@@ -7,6 +7,7 @@ import resource
 import shutil
 import signal
 import time
+from typing import Any
 
 import pytest
 from verigrade.sandbox import Limits, Sandbox
@@ -149,6 +150,12 @@ def test_session_answers_calls_sent_ahead_in_order(box: Sandbox) -> None:
     # Calls left unanswered: the program is killed at once, not left to work on them (a
     # graceful end would answer both within 0.3 s and exit 0).
     assert result.signal == signal.SIGKILL
+
+
+@pytest.mark.parametrize("argv", ["print(1)", b"/bin/true", ["/bin/echo", 1]])
+def test_run_refuses_an_argv_that_is_not_a_list_of_strings(box: Sandbox, argv: Any) -> None:
+    with pytest.raises(TypeError, match="list of strings"):
+        box.run(argv)
 
 
 def test_calls_sent_before_the_program_is_ready_are_answered(box: Sandbox) -> None:
