@@ -6,7 +6,8 @@ one worker per core and no pinning, the scheduler places each freshly forked run
 core looks idlest at that instant: two chains then share a core while the other idles, and
 each fork server's memory is live on both cores, so every fork flushes TLBs on both. Pinned,
 each chain stays on its own core. Measured with 2 workers on 2 cores (HumanEval through the
-``code`` verifier): idle time fell from 4-10% to 1.5-3% and runs/s rose ~8%.
+``code`` verifier, 4 alternating rounds): idle time fell from 4-10% to 1.5-3% and
+runs/s rose 10% on average.
 
 Pinning is wrong where cores are shared out by quota (a container with a CPU quota may get
 its share on any core) or where workers outnumber cores, so the default pins only when there
