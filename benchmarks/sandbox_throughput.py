@@ -32,7 +32,7 @@ from typing import Any
 
 from verigrade.sandbox import Sandbox
 from verigrade.verifiers import Grader
-from verigrade.verifiers._affinity import PIN_CHOICES, cpus_for_workers
+from verigrade.verifiers._affinity import PIN_CHOICES, cpus_for_workers, pin_process
 
 SMALL_PROGRAM = "a, b = map(int, input().split())\nprint(a + b)"
 TRIVIAL_PROBLEM = {
@@ -153,7 +153,7 @@ def verifier_rate(workers: int, samples: list[dict[str, Any]], pin: bool | None)
 
 def _bare_worker(count: int, cpu: int | None = None) -> None:
     if cpu is not None:
-        os.sched_setaffinity(0, {cpu})  # before the fork server starts: it inherits the core
+        pin_process(os.getpid(), cpu)  # before the fork server starts: it inherits the core
     box = Sandbox()
     for i in range(count):
         result = box.run_python(SMALL_PROGRAM, stdin=f"{i} 1\n".encode())

@@ -57,8 +57,9 @@ def serve(args: argparse.Namespace) -> int:
         os.environ["VERIGRADE_WORKERS"] = str(args.workers)
     if args.api_key is not None:
         os.environ["VERIGRADE_API_KEY"] = args.api_key
-    if PIN_CHOICES[args.pin_workers] is not None:
-        os.environ["VERIGRADE_PIN_WORKERS"] = str(PIN_CHOICES[args.pin_workers]).lower()
+    pin = PIN_CHOICES[args.pin_workers]
+    if pin is not None:
+        os.environ["VERIGRADE_PIN_WORKERS"] = "true" if pin else "false"
     if args.http_workers > 1:
         uvicorn.run(
             "verigrade.server.app:app",

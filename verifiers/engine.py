@@ -10,6 +10,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from ._affinity import usable_cpus
 from ._worker import run_verifier
 from .base import Verifier
 from .model import Grade, Sample, Verdict, coerce_sample, size_problem, weighted_reward
@@ -25,9 +26,7 @@ DEFAULT_MAX_CHARS = 2_000_000
 
 def default_workers() -> int:
     """Worker processes used when the caller does not say: one per core."""
-    return max(
-        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    )
+    return max(1, len(usable_cpus()) or os.cpu_count() or 1)
 
 
 class Grader:
