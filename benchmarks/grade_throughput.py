@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from verigrade.verifiers import Grader, Sample, parse_spec
-from verigrade.verifiers._worker import run_verifier
+from verigrade.verifiers.engine import run_verifier
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "math_real_responses.jsonl"
 SPEC = {"think_format": {"mode": "lenient"}, "language": {"target": "en"}}

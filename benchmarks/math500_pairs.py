@@ -14,9 +14,9 @@ import json
 import time
 from pathlib import Path
 
-from verigrade.verifiers._math.equivalence import Rules
-from verigrade.verifiers._math.parse import Rejected
 from verigrade.verifiers.math import decide, parse_gold
+from verigrade.verifiers.math.equivalence import Rules
+from verigrade.verifiers.math.parse import Rejected
 
 
 def main() -> None:

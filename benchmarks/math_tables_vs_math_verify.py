@@ -1,6 +1,6 @@
 """Math-Verify on verigrade's regression tables: the cases where it disagrees with the table.
 
-The tables live in ``tests/verifiers/test_math_equivalence.py`` (each case with its
+The tables live in ``tests/verifiers/math/test_equivalence.py`` (each case with its
 source); verigrade passes all of them by construction (they are its tests). This
 runs Math-Verify on the same ``(gold, answer)`` pairs, the answer inside
 ``\\boxed{}`` and the gold in ``$...$`` as in the throughput benchmark, and lists
@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def cases() -> list[tuple[str, str, str, bool]]:
-    from tests.verifiers import test_math_equivalence as tables
+    from tests.verifiers.math import test_equivalence as tables
 
     found = []
     for name in dir(tables):

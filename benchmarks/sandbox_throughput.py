@@ -32,7 +32,8 @@ from typing import Any
 
 from verigrade.sandbox import Sandbox
 from verigrade.verifiers import Grader
-from verigrade.verifiers._affinity import PIN_CHOICES, cpus_for_workers, pin_process
+from verigrade.verifiers.cli import PIN_CHOICES
+from verigrade.verifiers.engine import cpus_for_workers, pin_process
 
 SMALL_PROGRAM = "a, b = map(int, input().split())\nprint(a + b)"
 TRIVIAL_PROBLEM = {

@@ -15,7 +15,7 @@ import argparse
 import os
 from typing import Any
 
-from verigrade.verifiers._affinity import PIN_CHOICES, add_pin_argument
+from verigrade.verifiers.cli import PIN_CHOICES, add_pin_argument
 
 Subparsers = Any  # argparse's _SubParsersAction is private
 

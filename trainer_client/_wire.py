@@ -11,7 +11,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from verigrade.verifiers.model import Grade, Sample, Verdict
+from verigrade.verifiers import Grade, Sample, Verdict
 
 from .errors import GradeRequestError
 

@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from verigrade.verifiers.model import Grade
+from verigrade.verifiers import Grade
 
 from ._wire import (
     RETRY_STATUSES,

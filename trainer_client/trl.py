@@ -23,7 +23,7 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from verigrade.verifiers.model import Grade
+from verigrade.verifiers import Grade
 
 from ._wire import SpecJSON
 from .client import AsyncGradeClient, GradeClient

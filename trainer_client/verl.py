@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from verigrade.verifiers.model import Grade
+from verigrade.verifiers import Grade
 
 from ._wire import SpecJSON
 from .client import GradeClient

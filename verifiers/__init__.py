@@ -1,5 +1,9 @@
 """verigrade's reward library: verifiers, the grading engine and the registry.
 
+The public names, re-exported once here: the words from ``core``, ``Grader`` and ``grade``
+from ``engine``. Each verifier is a module (``think_format``, ``length``, ``repetition``) or,
+when it has internals, a package (``math``, ``code``, ``language``); ``cli`` is the command line.
+
 >>> from verigrade.verifiers import grade
 >>> spec = {"think_format": 1.0, "language": {"weight": 0.5, "target": "en"}}
 >>> grade([{"completion": "<think>two plus two</think> 4"}], spec, workers=0)[0].reward
@@ -8,19 +12,32 @@
 
 from __future__ import annotations
 
-from .base import NoOptions, Verifier
-from .engine import Grader, grade, shared_grader
-from .errors import (
+from .core import (
+    STATUSES,
+    Grade,
     InvalidConfigError,
+    NoOptions,
+    Opt,
     PoolClosedError,
+    RewardSpec,
+    Sample,
+    SpecEntry,
     SpecError,
+    SpecLike,
+    Status,
     UnknownVerifierError,
+    Verdict,
+    Verifier,
     VerigradeError,
+    get_verifier,
+    list_verifiers,
+    load_spec,
+    parse_spec,
+    register,
+    unregister,
+    verifier_names,
 )
-from .model import STATUSES, Grade, Sample, Status, Verdict
-from .options import Opt
-from .registry import get_verifier, list_verifiers, register, unregister, verifier_names
-from .spec import RewardSpec, SpecEntry, SpecLike, load_spec, parse_spec
+from .engine import Grader, grade, shared_grader
 
 __all__ = [
     "Grade",

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from .base import Verifier
-from .model import Sample, Verdict
-from .options import Opt
+from .core.base import Verifier
+from .core.model import Sample, Verdict
+from .core.options import Opt
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class LengthVerifier(Verifier[LengthOptions]):
     def _judge(self) -> Verifier[Any] | None:
         if self.options.correctness is None:
             return None
-        from .registry import get_verifier  # at use: the registry imports verifiers lazily
+        from .core.registry import get_verifier  # at use: the registry imports verifiers lazily
 
         return get_verifier(self.options.correctness)()
 

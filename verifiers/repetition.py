@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from .base import Verifier
-from .model import Sample, Verdict
-from .options import Opt
-from .text import split_think
+from .core.base import Verifier
+from .core.model import Sample, Verdict
+from .core.options import Opt
+from .core.text import split_think
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from .base import Verifier
-from .model import Sample, Verdict
-from .options import Opt
+from .core.base import Verifier
+from .core.model import Sample, Verdict
+from .core.options import Opt
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,26 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any
 
-from ._affinity import PIN_CHOICES, add_pin_argument
-from .engine import DEFAULT_MAX_CHARS, Grader, invalid_grade
-from .model import Grade, Sample, coerce_sample, size_problem
-from .spec import RewardSpec, load_spec, parse_spec
+from ..core.model import Grade, Sample, coerce_sample, size_problem
+from ..core.spec import RewardSpec, load_spec, parse_spec
+from ..engine import DEFAULT_MAX_CHARS, Grader, invalid_grade
+from .arguments import PIN_CHOICES, Subparsers, add_pin_argument
 from .summary import Summary
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add ``verigrade grade``."""
+    parser = subparsers.add_parser(
+        "grade",
+        help="grade a JSONL file of samples",
+        description=(
+            "Grade every line of INPUT (JSONL: one object per line with 'completion' and "
+            "optionally 'id', 'prompt', 'reference', 'metadata') against SPEC. Writes one "
+            'line per input line, in order: {"id", "reward", "verdicts"}.'
+        ),
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

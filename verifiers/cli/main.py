@@ -2,8 +2,8 @@
 
 Subcommands come from the entry-point group ``verigrade.commands``: each entry is a
 function ``register(subparsers)`` that adds a parser and sets ``handler`` (a
-function ``(argparse.Namespace) -> int``). ``grade`` and ``list`` live here; the
-server adds ``serve``, the trainer ``train``, the sandbox ``sandbox-check``.
+function ``(argparse.Namespace) -> int``). ``grade`` and ``list`` live beside this
+module; the server adds ``serve``, the trainer ``train``, the sandbox ``sandbox-check``.
 """
 
 from __future__ import annotations
@@ -13,70 +13,11 @@ import os
 import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Any
 
-from .errors import VerigradeError
+from ..core.errors import VerigradeError
+from .arguments import Subparsers
 
 COMMANDS = "verigrade.commands"
-
-Subparsers = Any  # argparse's _SubParsersAction is private
-
-
-def register_grade(subparsers: Subparsers) -> None:
-    """Add ``verigrade grade``."""
-    from .grade_command import add_arguments, run
-
-    parser = subparsers.add_parser(
-        "grade",
-        help="grade a JSONL file of samples",
-        description=(
-            "Grade every line of INPUT (JSONL: one object per line with 'completion' and "
-            "optionally 'id', 'prompt', 'reference', 'metadata') against SPEC. Writes one "
-            'line per input line, in order: {"id", "reward", "verdicts"}.'
-        ),
-    )
-    add_arguments(parser)
-    parser.set_defaults(handler=run)
-
-
-def register_list(subparsers: Subparsers) -> None:
-    """Add ``verigrade list``."""
-    parser = subparsers.add_parser("list", help="show the installed verifiers and their options")
-    parser.add_argument("--json", action="store_true", help="print the options as JSON schemas")
-    parser.set_defaults(handler=_list)
-
-
-def _list(args: argparse.Namespace) -> int:
-    import json
-
-    from .registry import list_verifiers
-
-    verifiers = list_verifiers()
-    if args.json:
-        out = {
-            name: {"description": cls.description, "options": cls.options_schema()}
-            for name, cls in verifiers.items()
-        }
-        print(json.dumps(out, indent=2))
-        return 0
-    for name, cls in verifiers.items():
-        print(f"{name}  {cls.description}")
-        props: dict[str, Any] = cls.options_schema().get("properties", {})
-        for option, schema in props.items():
-            kind = _schema_type(schema)
-            default = json.dumps(schema["default"]) if "default" in schema else "required"
-            doc = schema.get("description", "")
-            print(f"    {option}: {kind} = {default}  {doc}".rstrip())
-        print()
-    return 0
-
-
-def _schema_type(schema: dict[str, Any]) -> str:
-    if "enum" in schema:
-        return " | ".join(map(repr, schema["enum"]))
-    if "anyOf" in schema:
-        return " | ".join(_schema_type(s) for s in schema["anyOf"])
-    return str(schema.get("type", "any"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,7 +66,3 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (stops the flush at exit failing again)
         return 141
     return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

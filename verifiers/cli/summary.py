@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from .model import Grade
+from ..core.model import Grade
 
 
 class Summary:

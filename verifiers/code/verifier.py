@@ -4,13 +4,13 @@ The program is the last fenced block of the language (configurable). ``reference
 tests, in one of three styles:
 
 - stdin/stdout: ``{"tests": [{"input": "1 2\\n", "output": "3\\n"}, ...]}`` — one fresh run
-  per test; output compared by the rules in ``_code_compare``.
+  per test; output compared by the rules in ``compare``.
 - function calls (Python): ``{"fn_name": "add", "tests": [{"args": [1, 2], "expected": 3}]}``
   — the program is loaded once and answers calls; return values come back as exact plain
   types and are compared here.
 - assert-style (Python, HumanEval): ``{"test_code": "def check(candidate): ...",
   "entry_point": "add", "prelude": "<optional trusted code, e.g. the prompt>"}`` — the test
-  code runs here and calls into the program (see ``_code_harness``); one test.
+  code runs here and calls into the program (see ``harness``); one test.
 
 Everything the program could learn or touch lives in the sandbox; expected outputs never leave
 this process, and this process decides. Score: fraction of tests passed, or all-or-nothing.
@@ -27,12 +27,12 @@ from typing import Annotated, Any, Literal
 
 from verigrade.sandbox import Limits, RunResult, Sandbox, SandboxError, default_sandbox, wire
 
-from ._code_compare import compare_output, values_equal
-from ._code_extract import extract_program
-from ._code_harness import BrokenReference, run_check
-from .base import Verifier
-from .model import Sample, Verdict
-from .options import Opt
+from ..core.base import Verifier
+from ..core.model import Sample, Verdict
+from ..core.options import Opt
+from .compare import compare_output, values_equal
+from .extract import extract_program
+from .harness import BrokenReference, run_check
 
 _COMPILERS = {
     "c": ("main.c", ["/usr/bin/gcc", "-std=gnu17", "-O2", "-pipe", "-o", "prog", "main.c", "-lm"]),

@@ -17,7 +17,6 @@ can spread a run's exit onto an idle core, which pinning would forbid.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 
@@ -81,18 +80,3 @@ def pin_process(pid: int, cpu: int) -> None:
         os.sched_setaffinity(pid, {cpu})
     except OSError as error:  # it died already, or a seccomp/container policy forbids it
         log.warning("could not pin worker %d to core %d: %s", pid, cpu, error)
-
-
-#: ``--pin-workers`` values and what each passes as ``pin``.
-PIN_CHOICES: dict[str, bool | None] = {"auto": None, "yes": True, "no": False}
-
-
-def add_pin_argument(parser: argparse.ArgumentParser) -> None:
-    """The ``--pin-workers`` option, shared by ``verigrade grade`` and ``verigrade serve``."""
-    parser.add_argument(
-        "--pin-workers",
-        choices=list(PIN_CHOICES),
-        default="auto",
-        help="keep each worker on a core of its own (auto, the default: only with one worker "
-        "per core and no CPU quota)",
-    )

@@ -10,12 +10,12 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ._affinity import usable_cpus
-from ._worker import run_verifier
-from .base import Verifier
-from .model import Grade, Sample, Verdict, coerce_sample, size_problem, weighted_reward
+from ..core.base import Verifier
+from ..core.model import Grade, Sample, Verdict, coerce_sample, size_problem, weighted_reward
+from ..core.spec import RewardSpec, SpecLike, parse_spec
+from .affinity import usable_cpus
 from .pool import Outcome, WorkerPool
-from .spec import RewardSpec, SpecLike, parse_spec
+from .worker import run_verifier
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from ._affinity import cpus_for_workers, pin_process
-from ._worker import SLOT_BYTES
-from .base import Verifier
-from .errors import PoolClosedError
-from .model import Sample, Verdict
+from ..core.base import Verifier
+from ..core.errors import PoolClosedError
+from ..core.model import Sample, Verdict
+from .affinity import cpus_for_workers, pin_process
+from .worker import SLOT_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class WorkerPool:
         python: interpreter for the workers (default: this one).
         pin: keep each worker, with the sandboxed runs it starts, on a core of its own: True
             always, False never, None (default) when there is one worker per core and no CPU
-            quota (see :mod:`verigrade.verifiers._affinity`).
+            quota (see :mod:`verigrade.verifiers.engine.affinity`).
 
     Thread-safe: any thread may ``submit``; one dispatcher thread talks to workers.
     """
@@ -287,7 +287,7 @@ class WorkerPool:
         slot[0] = -1.0
         fds = (child_sock.fileno(), progress_fd)
         proc = subprocess.Popen(
-            [self._python, "-m", "verigrade.verifiers._worker_main", *map(str, fds)],
+            [self._python, "-m", "verigrade.verifiers.engine.worker_main", *map(str, fds)],
             pass_fds=fds,
             stdin=subprocess.DEVNULL,
             # Its own process group, so a deadline kills whatever a verifier spawned too.

@@ -1,6 +1,6 @@
 """The worker process of the pool: runs verifiers on items the parent sends.
 
-Started by the pool as ``python -m verigrade.verifiers._worker_main CONN_FD PROGRESS_FD``.
+Started by the pool as ``python -m verigrade.verifiers.engine.worker_main CONN_FD PROGRESS_FD``.
 It writes the item it is working on, and when it started, into a shared
 memory slot before each item, so the parent can enforce per-item deadlines while
 still shipping work in chunks; the parent kills the whole process group on a
@@ -19,8 +19,8 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from .base import Verifier
-from .model import Sample, Verdict
+from ..core.base import Verifier
+from ..core.model import Sample, Verdict
 
 # Slot layout, shared with the pool: [sample index, entry index, start time].
 SLOT_DOUBLES = 3
@@ -129,7 +129,7 @@ def serve(conn: Connection, slot: memoryview[float]) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """Entry point: ``_worker CONN_FD PROGRESS_FD``."""
+    """Entry point: ``worker_main CONN_FD PROGRESS_FD``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
     conn = Connection(int(argv[0]))

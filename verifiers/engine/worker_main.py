@@ -1,6 +1,6 @@
 """``python -m`` entry of a pool worker.
 
-Kept apart from ``_worker`` because the package imports ``_worker``; running an
+Kept apart from ``worker`` because the package imports ``worker``; running an
 already-imported module with ``-m`` makes runpy warn.
 """
 
@@ -8,6 +8,6 @@ from __future__ import annotations
 
 import sys
 
-from ._worker import main
+from .worker import main
 
 main(sys.argv[1:])

@@ -20,11 +20,11 @@ from typing import Annotated, Any, Literal
 
 import regex
 
-from ._scripts import count_words, scripts_for
-from .base import Verifier
-from .model import Sample, Verdict
-from .options import Opt
-from .text import split_think
+from ..core.base import Verifier
+from ..core.model import Sample, Verdict
+from ..core.options import Opt
+from ..core.text import split_think
+from .scripts import count_words, scripts_for
 
 # Removed before counting: fenced and inline code, display and inline math,
 # LaTeX commands, URLs. Order matters: fences before inline backticks.

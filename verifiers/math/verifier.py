@@ -1,6 +1,6 @@
 """``math``: is the completion's final answer equal to the gold answer?
 
-Stages (each in ``verifiers/_math/``): extract the answer from the text after the
+Stages (each a module beside this one): extract the answer from the text after the
 reasoning (``</think>``), normalize its LaTeX, parse it into numbers, expressions,
 sets, tuples, intervals, relations or matrices, and compare with the gold:
 
@@ -34,13 +34,13 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from ._math.equivalence import Decision, Rules, canonical, equivalent
-from ._math.extract import RULES, Extraction, extract, find_boxes
-from ._math.parse import Node, Rejected, Seq, parse_answer
-from .base import Verifier
-from .model import Sample, Verdict
-from .options import Opt
-from .text import answer_text
+from ..core.base import Verifier
+from ..core.model import Sample, Verdict
+from ..core.options import Opt
+from ..core.text import answer_text
+from .equivalence import Decision, Rules, canonical, equivalent
+from .extract import RULES, Extraction, extract, find_boxes
+from .parse import Node, Rejected, Seq, parse_answer
 
 SYMPY_FAILURES = (
     ArithmeticError,

@@ -185,7 +185,7 @@ def test_list_shows_verifiers_and_options(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_the_bundled_example_grades(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     out = tmp_path / "out.jsonl"
     example = root / "examples" / "r1_samples.jsonl"
     spec = root / "examples" / "r1_spec.json"

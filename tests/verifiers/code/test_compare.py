@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from verigrade.verifiers._code_compare import compare_output, values_equal
+from verigrade.verifiers.code.compare import compare_output, values_equal
 
 TOL = 1e-6
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from verigrade.verifiers._code_extract import extract_program
+from verigrade.verifiers.code.extract import extract_program
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from verigrade.sandbox import wire
-from verigrade.verifiers import _code_harness as harness
+from verigrade.verifiers.code import harness
 
 TRICKY = """
 import os.path as p, json

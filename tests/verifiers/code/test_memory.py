@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import verigrade.verifiers.code as code_module
+import verigrade.verifiers.code.verifier as code_module
 from verigrade.sandbox import Sandbox, SandboxDegraded
 from verigrade.verifiers import Sample
 from verigrade.verifiers.code import CodeVerifier

@@ -18,7 +18,7 @@ from verigrade.verifiers import (
     list_verifiers,
     unregister,
 )
-from verigrade.verifiers.registry import GROUP
+from verigrade.verifiers.core.registry import GROUP
 
 BUILT_INS = {"think_format", "language", "length", "repetition"}
 

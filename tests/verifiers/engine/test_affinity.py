@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from verigrade.verifiers import Grader, _affinity
-from verigrade.verifiers._affinity import cpu_quota_set, cpus_for_workers
+from verigrade.verifiers import Grader
+from verigrade.verifiers.engine import affinity as _affinity
+from verigrade.verifiers.engine.affinity import cpu_quota_set, cpus_for_workers
 
 
 @pytest.fixture

@@ -117,7 +117,7 @@ def test_no_worker_outlives_close(misbehaving: None) -> None:
 
 
 def test_worker_spec_caches_are_bounded(grader: Grader, monkeypatch: pytest.MonkeyPatch) -> None:
-    from verigrade.verifiers import pool as pool_module
+    from verigrade.verifiers.engine import pool as pool_module
 
     monkeypatch.setattr(pool_module, "MAX_CACHED_SPECS", 2)
     # Five distinct specs (the cache keys on verifiers and options) through a cache of two.
@@ -132,7 +132,7 @@ def test_worker_spec_caches_are_bounded(grader: Grader, monkeypatch: pytest.Monk
 def test_a_dispatcher_bug_fails_callers_instead_of_hanging(
     misbehaving: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from verigrade.verifiers import pool as pool_module
+    from verigrade.verifiers.engine import pool as pool_module
 
     def broken(self: object, worker: object) -> None:
         raise RuntimeError("bug")

@@ -1,0 +1,12 @@
+"""The ``code`` verifier: R1's accuracy reward for programs, run in the sandbox.
+
+``verifier`` is the Verifier (tests in three styles, scoring); beside it ``extract`` (the
+fenced program out of the completion), ``harness`` (assert-style test code run here,
+calling into the sandboxed program) and ``compare`` (the output and return-value rules).
+"""
+
+from __future__ import annotations
+
+from .verifier import CodeOptions, CodeVerifier
+
+__all__ = ["CodeOptions", "CodeVerifier"]

@@ -1,0 +1,25 @@
+"""The grading engine: ``Grader`` turns samples and a spec into Grades, in order.
+
+``grader`` (Grader, ``grade``, the shared graders) sits on ``pool`` (worker processes with
+per-item deadlines), which talks to ``worker`` (the process side, started through
+``worker_main``) in the ``messages`` it defines; ``affinity`` decides which core each worker
+runs on. Everything outside this package imports from here, never from those modules.
+"""
+
+from __future__ import annotations
+
+from .affinity import cpus_for_workers, pin_process
+from .grader import DEFAULT_MAX_CHARS, Grader, default_workers, grade, invalid_grade, shared_grader
+from .worker import run_verifier
+
+__all__ = [
+    "DEFAULT_MAX_CHARS",
+    "Grader",
+    "cpus_for_workers",
+    "default_workers",
+    "grade",
+    "invalid_grade",
+    "pin_process",
+    "run_verifier",
+    "shared_grader",
+]
