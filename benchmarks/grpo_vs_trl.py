@@ -41,7 +41,7 @@ def digit_share(text: str) -> float:
 
 def prompts(n: int) -> list[dict[str, str]]:
     """``a+b=`` prompts with their answers."""
-    from verigrade.trainer_client.data import addition_split
+    from verigrade.trainer_client.trainer.data import addition_split
 
     train, _ = addition_split(max_operand=99, n_eval=0)
     return [{"prompt": ex.prompt, "reference": str(ex.reference)} for ex in train[:n]]
@@ -51,9 +51,9 @@ def run_ours(
     model_dir: Path, data: list[dict[str, str]], args: argparse.Namespace
 ) -> dict[str, Any]:
     """Our trainer; timing from its own per-step clock."""
-    from verigrade.trainer_client.data import Example
-    from verigrade.trainer_client.grpo import GRPOConfig, train
-    from verigrade.trainer_client.rewards import FunctionRewards
+    from verigrade.trainer_client.trainer.data import Example
+    from verigrade.trainer_client.trainer.grpo import GRPOConfig, train
+    from verigrade.trainer_client.trainer.rewards import FunctionRewards
 
     config = GRPOConfig(
         model=str(model_dir),
@@ -178,7 +178,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from verigrade.trainer_client.tokenizer import build_tiny_llama
+    from verigrade.trainer_client.trainer.tokenizer import build_tiny_llama
 
     data = prompts(args.prompts * args.steps)
     results: dict[str, Any] = {

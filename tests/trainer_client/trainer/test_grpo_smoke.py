@@ -16,10 +16,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from verigrade.trainer_client.data import addition_split, write_jsonl  # noqa: E402
-from verigrade.trainer_client.grpo import GRPOConfig, latest_checkpoint, train  # noqa: E402
-from verigrade.trainer_client.rewards import FunctionRewards  # noqa: E402
-from verigrade.trainer_client.tokenizer import build_tiny_llama  # noqa: E402
+from verigrade.trainer_client.trainer.data import addition_split, write_jsonl  # noqa: E402
+from verigrade.trainer_client.trainer.grpo import GRPOConfig, latest_checkpoint, train  # noqa: E402
+from verigrade.trainer_client.trainer.rewards import FunctionRewards  # noqa: E402
+from verigrade.trainer_client.trainer.tokenizer import build_tiny_llama  # noqa: E402
 
 SPEC = {"think_format": {"weight": 1.0, "mode": "lenient", "partial_credit": True}}
 
