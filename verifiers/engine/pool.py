@@ -34,7 +34,7 @@ from ..core.base import Verifier
 from ..core.errors import PoolClosedError
 from ..core.model import Sample, Verdict
 from .affinity import cpus_for_workers, pin_process
-from .worker import SLOT_BYTES
+from .messages import SLOT_BYTES, Item, Ready, Results, RunChunk, SetPath
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class _Job:
 @dataclass(eq=False)
 class _Chunk:
     job: _Job
-    items: list[tuple[int, Sample, tuple[int, ...]]]
+    items: list[Item]
     silent_crashes: int = 0
 
 
@@ -299,7 +299,7 @@ class WorkerPool:
             # Before it starts anything: its fork server and runs inherit the core.
             pin_process(proc.pid, self.cpus[index])
         conn = Connection(parent_sock.detach())
-        conn.send(("path", list(sys.path)))
+        conn.send(SetPath(list(sys.path)))
         return _Worker(proc, conn, slot, mapped)
 
     def _stop_worker(self, worker: _Worker, *, kill: bool) -> None:
@@ -386,16 +386,9 @@ class WorkerPool:
                 worker.known_specs.clear()
             verifiers = None if job.spec_key in worker.known_specs else job.verifiers
             try:
-                message = (
-                    "run",
-                    job.spec_key,
-                    verifiers,
-                    chunk.items,
-                    reset,
-                    job.finish,
-                    job.prepare,
+                worker.conn.send(
+                    RunChunk(job.spec_key, verifiers, chunk.items, reset, job.finish, job.prepare)
                 )
-                worker.conn.send(message)
             except OSError:
                 with self._lock:
                     self._pending.appendleft(chunk)
@@ -407,16 +400,15 @@ class WorkerPool:
     def _receive(self, worker: _Worker) -> None:
         try:
             while worker.conn.poll():
-                message = worker.conn.recv()
-                if message[0] == "ready":
+                message: Ready | Results = worker.conn.recv()
+                if isinstance(message, Ready):
                     worker.ready = True
                     continue
-                _, results, done = message
                 chunk = worker.chunk
                 if chunk is not None:
-                    for sample_index, entry_index, verdict in results:
+                    for sample_index, entry_index, verdict in message.rows:
                         chunk.job.put(sample_index, entry_index, verdict)
-                    if done:
+                    if message.done:
                         worker.chunk = None
         except (EOFError, OSError):
             self._replace(worker, "crash", None)
@@ -498,8 +490,8 @@ class WorkerPool:
         try:
             while worker.conn.poll():
                 message = worker.conn.recv()
-                if chunk is not None and message[0] == "res":
-                    for s, e, verdict in message[1]:
+                if chunk is not None and isinstance(message, Results):
+                    for s, e, verdict in message.rows:
                         chunk.job.put(s, e, verdict)
         except (EOFError, OSError):
             pass

@@ -21,10 +21,8 @@ from typing import Any
 
 from ..core.base import Verifier
 from ..core.model import Sample, Verdict
+from .messages import SLOT_BYTES, Ready, Results, Row, RunChunk, SetPath
 
-# Slot layout, shared with the pool: [sample index, entry index, start time].
-SLOT_DOUBLES = 3
-SLOT_BYTES = 8 * SLOT_DOUBLES
 FLUSH_SECONDS = 0.02
 
 
@@ -50,19 +48,18 @@ def _die_with_parent() -> None:
         pass
 
 
-def _send(conn: Connection, message: tuple[Any, ...]) -> None:
+def _send(conn: Connection, message: Results) -> None:
     try:
         conn.send(message)
     except (pickle.PicklingError, TypeError, AttributeError):
         # A verdict whose details cannot be pickled: keep the verdicts, lose the details.
-        kind, results, done = message
         safe = [
             (s, e, Verdict(v.score, v.status, v.reason, {"unpicklable_details": True}))
             if e >= 0
             else (s, e, v)  # a finished row: the finisher's own plain output
-            for s, e, v in results
+            for s, e, v in message.rows
         ]
-        conn.send((kind, safe, done))
+        conn.send(Results(safe, message.done))
 
 
 def _prepared(prepare: Any, item: Any, index: int) -> Any:
@@ -72,7 +69,7 @@ def _prepared(prepare: Any, item: Any, index: int) -> Any:
         return Verdict.failed("error", f"preparing sample {index} raised {exc!r}"[:500])
 
 
-def _finished(finish: Any, row: list[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:
+def _finished(finish: Any, row: list[Row]) -> list[Row]:
     """The row as one ``(sample, -1, finish(verdicts))`` entry when the job has a finisher."""
     if finish is None:
         return row
@@ -83,30 +80,29 @@ def _finished(finish: Any, row: list[tuple[int, int, Any]]) -> list[tuple[int, i
 
 
 def serve(conn: Connection, slot: memoryview[float]) -> None:
-    """Answer ``run`` messages until the parent sends None or goes away."""
+    """Answer ``RunChunk`` messages until the parent sends None or goes away."""
     specs: dict[int, tuple[Verifier[Any], ...]] = {}
-    conn.send(("ready",))
+    conn.send(Ready())
     while True:
         try:
-            message = conn.recv()
+            message: SetPath | RunChunk | None = conn.recv()
         except EOFError:
             return
         if message is None:
             return
-        kind = message[0]
-        if kind == "path":
-            sys.path[:] = message[1]
+        if isinstance(message, SetPath):
+            sys.path[:] = message.path
             continue
-        _, spec_key, verifiers, items, reset, finish, prepare = message
+        spec_key, verifiers, items, reset, finish, prepare = message
         if reset:
             specs.clear()
         if verifiers is not None:
             specs[spec_key] = verifiers
         spec = specs[spec_key]
-        results: list[tuple[int, int, Any]] = []
+        results: list[Row] = []
         flushed = time.monotonic()
         for sample_index, item, entry_indexes in items:
-            row: list[tuple[int, int, Any]] = []
+            row: list[Row] = []
             sample = item if prepare is None else _prepared(prepare, item, sample_index)
             if isinstance(sample, Verdict):  # cannot be graded: every entry says why
                 row = [(sample_index, entry_index, sample) for entry_index in entry_indexes]
@@ -122,10 +118,10 @@ def serve(conn: Connection, slot: memoryview[float]) -> None:
             results.extend(_finished(finish, row) if len(row) == len(spec) else row)
             now = time.monotonic()
             if now - flushed > FLUSH_SECONDS:
-                _send(conn, ("res", results, False))
+                _send(conn, Results(results, False))
                 results, flushed = [], now
         slot[0] = -1.0
-        _send(conn, ("res", results, True))
+        _send(conn, Results(results, True))
 
 
 def main(argv: list[str]) -> None:
