@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import torch
 from torch import Tensor
@@ -35,6 +35,10 @@ from .data import Example, load_data
 from .rewards import HttpRewards, LocalRewards, RewardSource
 
 LossType = Literal["grpo", "dr_grpo", "dapo"]
+
+SEED_STRIDE = 1_000_003
+"""Mixes ``seed`` with a step or an epoch ``n`` into one RNG seed, ``seed * SEED_STRIDE + n``:
+distinct (seed, n) pairs get distinct RNG seeds while ``n`` stays below it."""
 
 
 @dataclass
@@ -407,7 +411,7 @@ def prompt_indices(step: int, n_examples: int, per_step: int, seed: int) -> list
     for pos in range(start, start + per_step):
         epoch, offset = divmod(pos, n_examples)
         order = list(range(n_examples))
-        random.Random(seed * 1_000_003 + epoch).shuffle(order)
+        random.Random(seed * SEED_STRIDE + epoch).shuffle(order)
         out.append(order[offset])
     return out
 
@@ -495,20 +499,22 @@ class TrainResult:
 # ---------------------------------------------------------------------------------
 
 
-def train(
-    config: GRPOConfig,
-    *,
-    model: Any = None,
-    tokenizer: Any = None,
-    examples: list[Example] | None = None,
-    rewards: RewardSource | None = None,
-    quiet: bool = False,
-    on_step: Callable[[int, Any], None] | None = None,
-) -> TrainResult:
-    """Run GRPO as configured. ``model``, ``tokenizer``, ``examples`` and ``rewards``
-    override what the config names (for scripts and benchmarks); ``on_step(step,
-    model)`` is called after each step's update."""
-    cfg = config
+class _Setup(NamedTuple):
+    """The policy on its device, ready to train, and where the run picks up."""
+
+    model: Any
+    tokenizer: Any
+    ref_model: Any
+    """The frozen initial policy for the KL term; None when ``beta = 0``."""
+    optimizer: torch.optim.Optimizer
+    start_step: int
+    """0, or the step of the checkpoint a resumed run continues from."""
+    device: torch.device
+
+
+def _setup(cfg: GRPOConfig, model: Any, tokenizer: Any) -> _Setup:
+    """Seed torch, load the policy (from the newest checkpoint if ``cfg.resume``), build
+    the reference model and the optimizer, and restore the optimizer's state."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -516,10 +522,8 @@ def train(
         ("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device
     )
     dtype = torch.bfloat16 if cfg.dtype == "bfloat16" else torch.float32
-    G, out_dir = cfg.num_generations, Path(cfg.output_dir)
 
-    # model, reference model, optimizer (resuming from the newest checkpoint if asked)
-    checkpoint = latest_checkpoint(out_dir) if cfg.resume else None
+    checkpoint = latest_checkpoint(cfg.output_dir) if cfg.resume else None
     if model is None or tokenizer is None:
         model, tokenizer = load_model(str(checkpoint or cfg.model), gguf_file=cfg.gguf_file)
     elif checkpoint is not None:
@@ -542,8 +546,73 @@ def train(
         state = torch.load(checkpoint / "trainer_state.pt", map_location=device)
         optimizer.load_state_dict(state["optimizer"])
         start_step = int(state["step"])
+    return _Setup(model, tokenizer, ref_model, optimizer, start_step, device)
 
-    # data and rewards
+
+def step_metrics(
+    step: int,
+    *,
+    rollout: Rollout,
+    rewards: Tensor,
+    grades: Sequence[Any],
+    group_size: int,
+    update_sums: dict[str, float],
+    n_updates: int,
+    eos_id: int,
+    clock: Sequence[float],
+) -> dict[str, float]:
+    """One step's metrics (the names are listed in ``docs/trainer.md``).
+
+    ``update_sums`` holds each update statistic summed over the step's ``n_updates``
+    updates; ``clock`` is the step's (start, generated, graded, end) ``perf_counter``s.
+    """
+    t_start, t_generated, t_graded, t_end = clock
+    groups = rewards.view(-1, group_size)
+    lengths = rollout.completion_mask.sum(1)
+    n_tokens = float(lengths.sum())
+    metrics: dict[str, float] = {
+        "step": step,
+        "reward/mean": float(rewards.mean()),
+        "reward/std": float(rewards.std(correction=0)),
+        "groups/zero_std_frac": float((groups.std(1, correction=0) == 0).float().mean()),
+    }
+    for name in grades[0].verdicts if grades else ():
+        scores = [float(g.verdicts[name].score) for g in grades]
+        metrics[f"rewards/{name}"] = sum(scores) / len(scores)
+    metrics.update({k: v / n_updates for k, v in update_sums.items()})
+    eos_hit = (rollout.completions == eos_id) & rollout.completion_mask.bool()
+    metrics.update(
+        {
+            "completions/mean_length": float(lengths.mean()),
+            "completions/eos_frac": float(eos_hit.any(1).float().mean()),
+            "perf/step_s": t_end - t_start,
+            "perf/tokens_per_s": n_tokens / (t_end - t_start),
+            "perf/generate_s": t_generated - t_start,
+            "perf/grade_s": t_graded - t_generated,
+            "perf/update_s": t_end - t_graded,
+        }
+    )
+    return metrics
+
+
+def train(
+    config: GRPOConfig,
+    *,
+    model: Any = None,
+    tokenizer: Any = None,
+    examples: list[Example] | None = None,
+    rewards: RewardSource | None = None,
+    quiet: bool = False,
+    on_step: Callable[[int, Any], None] | None = None,
+) -> TrainResult:
+    """Run GRPO as configured. ``model``, ``tokenizer``, ``examples`` and ``rewards``
+    override what the config names (for scripts and benchmarks); ``on_step(step,
+    model)`` is called after each step's update."""
+    cfg = config
+    G, out_dir = cfg.num_generations, Path(cfg.output_dir)
+    model, tokenizer, ref_model, optimizer, start_step, device = _setup(cfg, model, tokenizer)
+
+    # data, rewards, logging
     if examples is None:
         examples = load_data(cfg.data)
     if not examples:
@@ -563,7 +632,7 @@ def train(
 
             # rollout: G completions for each prompt
             batch = prompt_indices(step, len(examples), cfg.prompts_per_step, cfg.seed)
-            generator.manual_seed(cfg.seed * 1_000_003 + step)
+            generator.manual_seed(cfg.seed * SEED_STRIDE + step)
             model.eval()
             rollout = generate(
                 model,
@@ -655,31 +724,17 @@ def train(
                     n_updates += 1
             t_end = time.perf_counter()
 
-            # metrics
-            groups = rewards_t.view(-1, G)
-            lengths = rollout.completion_mask.sum(1)
-            n_tokens = float(lengths.sum())
-            metrics: dict[str, float] = {
-                "step": step + 1,
-                "reward/mean": float(rewards_t.mean()),
-                "reward/std": float(rewards_t.std(correction=0)),
-                "groups/zero_std_frac": float((groups.std(1, correction=0) == 0).float().mean()),
-            }
-            for name in grades[0].verdicts if grades else ():
-                scores = [float(g.verdicts[name].score) for g in grades]
-                metrics[f"rewards/{name}"] = sum(scores) / len(scores)
-            metrics.update({k: v / n_updates for k, v in sums.items()})
-            eos_hit = (rollout.completions == eos_id) & rollout.completion_mask.bool()
-            metrics.update(
-                {
-                    "completions/mean_length": float(lengths.mean()),
-                    "completions/eos_frac": float(eos_hit.any(1).float().mean()),
-                    "perf/step_s": t_end - t_start,
-                    "perf/tokens_per_s": n_tokens / (t_end - t_start),
-                    "perf/generate_s": t_generated - t_start,
-                    "perf/grade_s": t_graded - t_generated,
-                    "perf/update_s": t_end - t_graded,
-                }
+            # metrics, callback, checkpoint
+            metrics = step_metrics(
+                step + 1,
+                rollout=rollout,
+                rewards=rewards_t,
+                grades=grades,
+                group_size=G,
+                update_sums=sums,
+                n_updates=n_updates,
+                eos_id=eos_id,
+                clock=(t_start, t_generated, t_graded, t_end),
             )
             history.append(metrics)
             if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
