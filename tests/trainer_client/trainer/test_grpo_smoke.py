@@ -58,13 +58,13 @@ def _check_history(history: list[dict[str, float]], steps: list[int]) -> None:
         for key in (
             "reward/mean",
             "reward/std",
-            "rewards/think_format",
+            "reward/think_format",
             "groups/zero_std_frac",
-            "entropy",
+            "policy/entropy",
             "clip/frac",
             "completions/mean_length",
             "perf/tokens_per_s",
-            "loss",
+            "loss/total",
         ):
             assert key in h and h[key] == h[key], key  # present and not NaN
         assert 1 <= h["completions/mean_length"] <= 8
@@ -80,7 +80,7 @@ def test_two_steps_in_process_then_resume(workdir: Path) -> None:
     )
     result = train(cfg, rewards=by_length, quiet=True)
     _check_history(result.history, [1, 2])
-    assert "kl" in result.history[0]
+    assert "loss/kl" in result.history[0]
     after = result.model.state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before), "weights never moved"
     assert latest_checkpoint(workdir / "run") == workdir / "run" / "checkpoint-2"
@@ -113,7 +113,7 @@ def test_cli_train_from_a_toml_config(workdir: Path, capsys: pytest.CaptureFixtu
     assert main(["train", "--config", str(config), "--set", "top_p=0.9"]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
     assert [x["step"] for x in lines] == [1, 2]
-    assert "rewards/think_format" in lines[0]
+    assert "reward/think_format" in lines[0]
 
 
 def test_cli_rejects_unknown_config_keys(workdir: Path) -> None:
