@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, Literal
 
 from ..core.base import Verifier
 from ..core.errors import PoolClosedError
@@ -121,6 +121,11 @@ class _Worker:
     def progress(self) -> tuple[int, int, float]:
         sample_index = int(self.slot[0])  # read first: see the worker's write order
         return sample_index, int(self.slot[1]), self.slot[2]
+
+    def current_item(self) -> tuple[int, int] | None:
+        """``(sample index, entry index)`` of the item the worker is on, if any."""
+        sample_index, entry_index, _ = self.progress()
+        return (sample_index, entry_index) if sample_index >= 0 else None
 
 
 class WorkerPool:
@@ -392,7 +397,7 @@ class WorkerPool:
             except OSError:
                 with self._lock:
                     self._pending.appendleft(chunk)
-                self._replace(worker, "crash", None)
+                self._replace(worker, "crash", worker.current_item())
                 continue
             worker.known_specs.add(job.spec_key)
             worker.chunk = chunk
@@ -411,7 +416,7 @@ class WorkerPool:
                     if message.done:
                         worker.chunk = None
         except (EOFError, OSError):
-            self._replace(worker, "crash", None)
+            self._replace(worker, "crash", worker.current_item())
 
     def _next_deadline(self) -> float | None:
         now = time.monotonic()
@@ -480,13 +485,37 @@ class WorkerPool:
             with self._lock:
                 self._expiring.extend(keep)
 
-    def _replace(self, worker: _Worker, why: str, stuck: tuple[int, int] | None) -> None:
-        """Kill ``worker``, settle its stuck item, re-queue the rest, start a new one."""
-        if why == "crash":
-            sample_index, entry_index, _ = worker.progress()
-            stuck = (sample_index, entry_index) if sample_index >= 0 else None
-        # Results the worker sent before dying are still buffered: keep them.
+    def _replace(
+        self, worker: _Worker, why: Literal["crash", "timeout"], stuck: tuple[int, int] | None
+    ) -> None:
+        """Kill ``worker`` and start a new one; settle the item it was ``stuck`` on (None:
+        it died between items) and re-queue the rest of its chunk."""
         chunk = worker.chunk
+        self._keep_sent_results(worker, chunk)
+        self._stop_worker(worker, kill=True)
+        exit_code = worker.proc.returncode
+        self._count_start(worker, exit_code)
+        self._restart_slot(worker)
+        if chunk is None:
+            return
+        if why == "timeout":
+            self.timeouts += 1
+        else:
+            self.crashes += 1
+        if stuck is None:
+            chunk.silent_crashes += 1
+        else:
+            s, e = stuck
+            if why == "timeout":
+                reason = f"verification exceeded its {chunk.job.timeouts[e]:g}s deadline"
+                chunk.job.put(s, e, Verdict.failed("timeout", reason))
+            else:
+                reason = f"the worker process died ({_describe(exit_code)})"
+                chunk.job.put(s, e, Verdict.failed("error", reason))
+        self._requeue_rest(chunk)
+
+    def _keep_sent_results(self, worker: _Worker, chunk: _Chunk | None) -> None:
+        """Record the results a dying worker sent that are still buffered."""
         try:
             while worker.conn.poll():
                 message = worker.conn.recv()
@@ -495,39 +524,19 @@ class WorkerPool:
                         chunk.job.put(s, e, verdict)
         except (EOFError, OSError):
             pass
-        self._stop_worker(worker, kill=True)
-        exit_code = worker.proc.returncode
-        index = self._workers.index(worker)
+
+    def _count_start(self, worker: _Worker, exit_code: int | None) -> None:
+        """Close the pool when workers keep dying before they start: a broken install."""
         self._failed_starts = 0 if worker.ready else self._failed_starts + 1
         if self._failed_starts >= MAX_FAILED_STARTS:
             self._break(
                 f"worker processes die before starting ({_describe(exit_code)}); see stderr"
             )
-        with self._lock:
-            closed = self._closed
-        if not closed:
-            self._workers[index] = self._start_worker(index)
-            self.restarts += 1
-        if chunk is None:
-            return
+
+    def _requeue_rest(self, chunk: _Chunk) -> None:
+        """Queue the chunk's ungraded cells again, first in line; a chunk that keeps killing
+        its worker before any item starts fails instead."""
         job = chunk.job
-        if why == "timeout":
-            self.timeouts += 1
-        else:
-            self.crashes += 1
-        if stuck is not None:
-            s, e = stuck
-            if why == "timeout":
-                verdict = Verdict.failed(
-                    "timeout", f"verification exceeded its {job.timeouts[e]:g}s deadline"
-                )
-            else:
-                verdict = Verdict.failed(
-                    "error", f"the worker process died ({_describe(exit_code)})"
-                )
-            job.put(s, e, verdict)
-        else:
-            chunk.silent_crashes += 1
         leftover = [
             (s, sample, tuple(e for e in entries if job.cells[s][e] is None))
             for s, sample, entries in chunk.items
@@ -547,6 +556,10 @@ class WorkerPool:
         """Kill a worker whose work is no longer wanted and start a fresh one."""
         worker.chunk = None
         self._stop_worker(worker, kill=True)
+        self._restart_slot(worker)
+
+    def _restart_slot(self, worker: _Worker) -> None:
+        """Start a fresh worker in the stopped ``worker``'s slot (and core), unless closed."""
         with self._lock:
             closed = self._closed
         if not closed:
