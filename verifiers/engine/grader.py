@@ -5,7 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -104,24 +104,16 @@ class Grader:
         if self.pool is not None and all(type(x) is dict or type(x) is Sample for x in items):
             return self._submit_raw(items, spec, timeout, deadline, finish)
 
-        def build(
-            spec: RewardSpec,
-            items: Sequence[Any],
-            prepared: Sequence[Sample | str],
-            valid: Sequence[tuple[int, Sample]],
-            outcome: Outcome,
-        ) -> list[tuple[Any, T]]:
-            finished = outcome.finished
-            by_index = {i: n for n, (i, _) in enumerate(valid)}
+        def build(spec: RewardSpec, batch: _Batch, outcome: Outcome) -> list[tuple[Any, T]]:
+            finished, rows = outcome.finished, outcome.verdicts
             out: list[tuple[Any, T]] = []
-            for i, item in enumerate(prepared):
+            for i, item in enumerate(batch.prepared):
                 if isinstance(item, str):
-                    bad = Verdict.failed("invalid_input", item)
-                    out.append((_id_of(items[i], i), finish([bad] * len(spec.labels))))
-                    continue
-                n = by_index[i]
-                value = finished[n] if n in finished else finish(outcome.verdicts[n])
-                out.append((item.id if item.id is not None else i, value))
+                    value = finish([Verdict.failed("invalid_input", item)] * len(spec.labels))
+                else:
+                    n = batch.row_of[i]
+                    value = finished[n] if n in finished else finish(rows[n])
+                out.append((_sample_id(batch.items[i], i), value))
             return out
 
         return self._submit(items, spec, timeout, deadline, finish, build)
@@ -154,7 +146,7 @@ class Grader:
             out: list[tuple[Any, T]] = []
             for i, item in enumerate(items):
                 value = finished[i] if i in finished else finish(rows[i])
-                out.append((_any_id(item, i), value))
+                out.append((_sample_id(item, i), value))
             return out
 
         _relay(inner, result, complete)
@@ -182,33 +174,20 @@ class Grader:
         timeout: float | None,
         deadline: float | None,
         finish: Callable[[list[Verdict]], Any] | None,
-        build: Callable[
-            [
-                RewardSpec,
-                Sequence[Any],
-                Sequence[Sample | str],
-                Sequence[tuple[int, Sample]],
-                Outcome,
-            ],
-            R,
-        ],
+        build: Callable[[RewardSpec, _Batch, Outcome], R],
     ) -> Future[R]:
         parsed, verifiers, timeouts = self._plan(spec, timeout, deadline)
-        items = list(samples)
-        prepared = [self._prepare(obj, i) for i, obj in enumerate(items)]
-        valid = [(i, p) for i, p in enumerate(prepared) if isinstance(p, Sample)]
+        batch = _Batch.check(list(samples), self.max_chars)
         result: Future[R] = Future()
 
         def complete(outcome: Outcome) -> R:
-            return build(parsed, items, prepared, valid, outcome)
+            return build(parsed, batch, outcome)
 
         if self.pool is None:
-            table = [[run_verifier(v, s) for v in verifiers] for _, s in valid]
+            table = [[run_verifier(v, s) for v in verifiers] for s in batch.valid]
             _settle(result, complete, Outcome(table, {}))
             return result
-        inner = self.pool.submit(
-            [s for _, s in valid], verifiers, timeouts, deadline=deadline, finish=finish
-        )
+        inner = self.pool.submit(batch.valid, verifiers, timeouts, deadline=deadline, finish=finish)
         _relay(inner, result, complete)
         return result
 
@@ -248,9 +227,6 @@ class Grader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _prepare(self, obj: object, index: int) -> Sample | str:
-        return _checked(obj, index, self.max_chars)
-
 
 def _checked(obj: object, index: int, max_chars: int) -> Sample | str:
     """The Sample to grade, or why item ``index`` cannot be one."""
@@ -261,6 +237,27 @@ def _checked(obj: object, index: int, max_chars: int) -> Sample | str:
             return sample
         sample = problem
     return f"sample {index}: {sample}"
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A caller's items, each checked once: what the result builders work from."""
+
+    #: The items as the caller passed them (their ids come from here).
+    items: list[Any]
+    #: Item i as the Sample to grade, or why it cannot be one.
+    prepared: list[Sample | str]
+    #: The Samples to grade, in order (what the pool sees).
+    valid: list[Sample]
+    #: Item index -> its row in ``valid`` (and in the pool's outcome).
+    row_of: dict[int, int]
+
+    @classmethod
+    def check(cls, items: list[Any], max_chars: int) -> _Batch:
+        prepared = [_checked(obj, i, max_chars) for i, obj in enumerate(items)]
+        indexes = [i for i, p in enumerate(prepared) if isinstance(p, Sample)]
+        valid = [p for p in prepared if isinstance(p, Sample)]
+        return cls(items, prepared, valid, {i: n for n, i in enumerate(indexes)})
 
 
 def _settle(result: Future[R], complete: Callable[[Outcome], R], outcome: Outcome) -> None:
@@ -296,7 +293,7 @@ def _relay(inner: Future[Outcome], result: Future[R], complete: Callable[[Outcom
 
 @dataclass(frozen=True)
 class _Prepare:
-    """What ``Grader._prepare`` does, run in the worker (picklable)."""
+    """What ``_Batch.check`` does to each item, run in the worker (picklable)."""
 
     max_chars: int
 
@@ -305,11 +302,17 @@ class _Prepare:
         return sample if isinstance(sample, Sample) else Verdict.failed("invalid_input", sample)
 
 
-def _any_id(obj: object, index: int) -> Any:
-    """The id a Grade for this raw item carries (as ``_assemble`` gives it)."""
-    if isinstance(obj, Sample):
-        return obj.id if obj.id is not None else index
-    return _id_of(obj, index)
+def _sample_id(obj: object, index: int) -> Any:
+    """The id the Grade of item ``index`` carries: the item's own ``id``, or its index."""
+    if type(obj) is dict:  # every server and CLI item: skip the slower checks
+        own = obj.get("id")
+    elif isinstance(obj, Sample):
+        own = obj.id
+    elif isinstance(obj, Mapping):
+        own = obj.get("id")
+    else:
+        own = None
+    return index if own is None else own
 
 
 def _check_timeout(timeout: float | None) -> None:
@@ -317,24 +320,15 @@ def _check_timeout(timeout: float | None) -> None:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
 
 
-def _assemble(
-    spec: RewardSpec,
-    items: Sequence[Any],
-    prepared: Sequence[Sample | str],
-    valid: Sequence[tuple[int, Sample]],
-    outcome: Outcome,
-) -> list[Grade]:
-    rows: dict[int, list[Verdict]] = {
-        i: row for (i, _), row in zip(valid, outcome.verdicts, strict=True)
-    }
-    labels, weights = spec.labels, spec.weights
+def _assemble(spec: RewardSpec, batch: _Batch, outcome: Outcome) -> list[Grade]:
+    rows, labels, weights = outcome.verdicts, spec.labels, spec.weights
     grades: list[Grade] = []
-    for i, item in enumerate(prepared):
+    for i, item in enumerate(batch.prepared):
+        sample_id = _sample_id(batch.items[i], i)
         if isinstance(item, str):
-            grades.append(invalid_grade(spec, _id_of(items[i], i), item))
+            grades.append(invalid_grade(spec, sample_id, item))
             continue
-        verdicts = dict(zip(labels, rows[i], strict=True))
-        sample_id = item.id if item.id is not None else i
+        verdicts = dict(zip(labels, rows[batch.row_of[i]], strict=True))
         grades.append(Grade(sample_id, weighted_reward(weights, verdicts), verdicts))
     return grades
 
@@ -343,12 +337,6 @@ def invalid_grade(spec: RewardSpec, sample_id: Any, reason: str) -> Grade:
     """The Grade of an item that could not be graded: every verdict ``invalid_input``."""
     bad = Verdict.failed("invalid_input", reason)
     return Grade(sample_id, 0.0, dict.fromkeys(spec.labels, bad))
-
-
-def _id_of(obj: object, index: int) -> Any:
-    if isinstance(obj, dict) and obj.get("id") is not None:
-        return obj["id"]
-    return index
 
 
 # -- the shared graders behind the module-level `grade` -------------------------------
