@@ -1,4 +1,4 @@
-"""Reading request bodies with a size limit, and parsing JSON fast.
+"""Reading request bodies: a size limit on the bytes and the batch, and fast JSON.
 
 The limit is checked against Content-Length first and then while streaming, so a
 client that lies about (or omits) the length cannot make the server buffer more.
@@ -14,6 +14,7 @@ import orjson
 from fastapi import Request
 
 from .errors import bad_request, too_large
+from .settings import Settings
 
 
 def _limit_message(size: str, limit: int) -> str:
@@ -72,3 +73,15 @@ def json_type(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     return _json_type(value)
+
+
+def check_batch(samples: object, settings: Settings, field: str = "samples") -> list[Any]:
+    """The batch (the ``field`` array), or 400/413 that says why not."""
+    if not isinstance(samples, list):
+        raise bad_request(f"'{field}' must be an array, got {json_type(samples)}")
+    if len(samples) > settings.max_batch:
+        raise too_large(
+            f"the batch has {len(samples):,} samples; this server takes at most "
+            f"{settings.max_batch:,} per request (VERIGRADE_MAX_BATCH): split it"
+        )
+    return samples

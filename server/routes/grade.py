@@ -6,13 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from ..body import json_type, read_json_object
+from ..body import check_batch, json_type, read_json_object
 from ..deps import Authorized, StateDep
-from ..errors import bad_request, too_large
+from ..errors import bad_request
 from ..grading import parse, run_batch
 from ..results import ResultJson, record_counts, results_body
 from ..schemas import ERROR_RESPONSES, GradeResponse
-from ..settings import Settings
 
 router = APIRouter(tags=["grading"], dependencies=[Authorized])
 
@@ -26,18 +25,6 @@ def _seconds(options: dict[str, Any], name: str, cap: float) -> float | None:
     if value > cap:
         raise bad_request(f"options.{name} is {value:g}s; this server allows at most {cap:g}s")
     return float(value)
-
-
-def check_batch(samples: object, settings: Settings, field: str = "samples") -> list[Any]:
-    """The batch (the ``field`` array), or 400/413 that says why not."""
-    if not isinstance(samples, list):
-        raise bad_request(f"'{field}' must be an array, got {json_type(samples)}")
-    if len(samples) > settings.max_batch:
-        raise too_large(
-            f"the batch has {len(samples):,} samples; this server takes at most "
-            f"{settings.max_batch:,} per request (VERIGRADE_MAX_BATCH): split it"
-        )
-    return samples
 
 
 @router.post(

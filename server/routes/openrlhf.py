@@ -15,14 +15,13 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 from verigrade.verifiers import SpecError, load_spec
 
-from ..body import json_type, read_json_object
+from ..body import check_batch, json_type, read_json_object
 from ..deps import Authorized, StateDep
 from ..errors import ApiError, bad_request
 from ..grading import grade_batch, parse
 from ..openrlhf import split_response
 from ..results import dumps, grades_to_dicts, record_counts
 from ..schemas import ERROR_RESPONSES, OpenRLHFResponse
-from .grade import check_batch
 
 router = APIRouter(tags=["compatibility"], dependencies=[Authorized])
 
