@@ -22,7 +22,6 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from dataclasses import dataclass as plain_dataclass
 from typing import Annotated, Any, Literal
 
 from verigrade.sandbox import Limits, RunResult, Sandbox, SandboxError, default_sandbox, wire
@@ -72,8 +71,10 @@ class CodeOptions:
 _COMPILE_SECONDS = 20.0
 
 
-@plain_dataclass
-class _Outcome:
+@dataclass
+class _TestResult:
+    """How one test went."""
+
     passed: bool
     status: str  # passed | failed | timeout | error
     reason: str
@@ -130,7 +131,7 @@ class CodeVerifier(Verifier[CodeOptions]):
 
     def _run(
         self, box: Sandbox, style: str, program: str, reference: Mapping[str, Any]
-    ) -> tuple[list[_Outcome], str]:
+    ) -> tuple[list[_TestResult], str]:
         if style == "stdio":
             return self._run_stdio(box, program, reference["tests"])
         if style == "function":
@@ -139,20 +140,20 @@ class CodeVerifier(Verifier[CodeOptions]):
 
     def _run_stdio(
         self, box: Sandbox, program: str, tests: list[Mapping[str, Any]]
-    ) -> tuple[list[_Outcome], str]:
+    ) -> tuple[list[_TestResult], str]:
         o = self.options
         files: dict[str, bytes | tuple[bytes, int]] = {}
         if o.language != "python":
             binary, error = self._compile(box, program)
             if binary is None:
-                return [_Outcome(False, "failed", error)] * len(tests), error
+                return [_TestResult(False, "failed", error)] * len(tests), error
             files = {"prog": (binary, 0o755)}
         budget_end = time.monotonic() + o.total_seconds
-        outcomes: list[_Outcome] = []
+        outcomes: list[_TestResult] = []
         for test in tests:
             left = budget_end - time.monotonic()
             if left <= 0 or (outcomes and not outcomes[-1].passed and self._stop_early()):
-                outcomes.append(_Outcome(False, "timeout" if left <= 0 else "failed", "not run"))
+                outcomes.append(_TestResult(False, "timeout" if left <= 0 else "failed", "not run"))
                 continue
             stdin = str(test["input"]).encode()
             limits = self._limits(min(o.test_seconds, left))
@@ -187,32 +188,32 @@ class CodeVerifier(Verifier[CodeOptions]):
             return None, f"compile error ({result.reason}): {tail}"
         return result.stdout, ""
 
-    def _judge_output(self, result: RunResult, expected: str) -> _Outcome:
+    def _judge_output(self, result: RunResult, expected: str) -> _TestResult:
         if result.sandbox_error is not None:
             raise SandboxError(result.sandbox_error)
         if result.status == "timeout":
-            return _Outcome(False, "timeout", result.reason)
+            return _TestResult(False, "timeout", result.reason)
         if result.status != "ok":
-            return _Outcome(False, "failed", result.reason)
+            return _TestResult(False, "failed", result.reason)
         got = result.stdout.decode("utf-8", "replace")
         problem = compare_output(got, expected, self.options.float_tolerance)
         if problem is None:
-            return _Outcome(True, "passed", "output matches")
-        return _Outcome(False, "failed", problem)
+            return _TestResult(True, "passed", "output matches")
+        return _TestResult(False, "failed", problem)
 
     def _run_calls(
         self, box: Sandbox, program: str, fn_name: str, tests: list[Mapping[str, Any]]
-    ) -> list[_Outcome]:
+    ) -> list[_TestResult]:
         o = self.options
         budget_end = time.monotonic() + o.total_seconds
-        outcomes: list[_Outcome] = []
+        outcomes: list[_TestResult] = []
         session = None
         try:
             for test in tests:
                 left = budget_end - time.monotonic()
                 if left <= 0 or (outcomes and not outcomes[-1].passed and self._stop_early()):
                     outcomes.append(
-                        _Outcome(False, "timeout" if left <= 0 else "failed", "not run")
+                        _TestResult(False, "timeout" if left <= 0 else "failed", "not run")
                     )
                     continue
                 if session is None or not session.alive:
@@ -225,19 +226,19 @@ class CodeVerifier(Verifier[CodeOptions]):
                         raise SandboxError(start_problem)
                 status, value = session.call(fn_name, test["args"], min(o.test_seconds, left))
                 if status == "timeout":
-                    outcomes.append(_Outcome(False, "timeout", str(value)))
+                    outcomes.append(_TestResult(False, "timeout", str(value)))
                 elif status == "error":
-                    outcomes.append(_Outcome(False, "failed", str(value)[:300]))
+                    outcomes.append(_TestResult(False, "failed", str(value)[:300]))
                 elif values_equal(value, test["expected"], o.float_tolerance):
-                    outcomes.append(_Outcome(True, "passed", "returned the expected value"))
+                    outcomes.append(_TestResult(True, "passed", "returned the expected value"))
                 else:
-                    outcomes.append(_Outcome(False, "failed", f"returned {_short(value)}"))
+                    outcomes.append(_TestResult(False, "failed", f"returned {_short(value)}"))
         finally:
             if session is not None:
                 session.close()
         return outcomes
 
-    def _run_assert(self, box: Sandbox, program: str, reference: Mapping[str, Any]) -> _Outcome:
+    def _run_assert(self, box: Sandbox, program: str, reference: Mapping[str, Any]) -> _TestResult:
         o = self.options
         session = box.session(program, limits=self._limits(o.total_seconds))
         try:
@@ -259,11 +260,11 @@ class CodeVerifier(Verifier[CodeOptions]):
                 raise SandboxError(start_problem)
         finally:
             session.close()
-        return _Outcome(outcome == "passed", outcome, reason)
+        return _TestResult(outcome == "passed", outcome, reason)
 
     # -- verdict -------------------------------------------------------------------------------
 
-    def _verdict(self, style: str, outcomes: list[_Outcome], note: str) -> Verdict:
+    def _verdict(self, style: str, outcomes: list[_TestResult], note: str) -> Verdict:
         passed = sum(o.passed for o in outcomes)
         total = len(outcomes)
         if self.options.scoring == "all_or_nothing":
