@@ -46,7 +46,6 @@ _BOOT = (
     "SourceFileLoader(zygote.__name__, path).exec_module(zygote)\n"
     "zygote.main()\n"
 )
-_SETUP_FAILED = 125
 DEFAULT_LIMITS = Limits()
 #: Time allowed beyond a run's own deadline for the server to report before we give up on it.
 _SERVER_GRACE = 2.0
@@ -293,7 +292,7 @@ class _Run:
             # RLIMIT_CPU (the kernel checks once per tick; rusage is an estimate).
             timed_out = cpu >= 0.5 * self.limits.cpu_seconds
         error = self.setup_error
-        if error is None and not self.ready and code == _SETUP_FAILED:
+        if error is None and not self.ready and code == wire.SETUP_FAILED:
             error = "the child failed before the program started"
         return RunResult(
             exit_code=None if sig is not None else code,

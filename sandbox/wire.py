@@ -8,6 +8,8 @@ A value crosses as JSON. ``None``, ``bool``, ``int``, ``float`` (``NaN``/``Infin
 Only those exact types encode: a subclass (say an ``int`` whose ``__eq__`` always says yes)
 is refused by :func:`encode`, and :func:`decode` only ever builds fresh built-in objects, so
 whatever the program returned, the judge compares values it made itself.
+
+It also holds the one other fact both ends must agree on, :data:`SETUP_FAILED`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ if TYPE_CHECKING:
     from typing import Any
 
 MAX_DEPTH = 64
+#: Exit status of a child that failed before its program started (isolating itself, reading
+#: the setup stream, exec). Here because both ends must agree on it: the fork server's child
+#: exits with it, and the client takes it, before the child said it was ready, for a sandbox
+#: error rather than the program's own status.
+SETUP_FAILED = 125
 
 
 class WireError(ValueError):

@@ -65,7 +65,6 @@ _CLEAR_AT_MOST = 64
 FD_TO_CHILD = 3
 FD_FROM_CHILD = 4
 FD_STATUS = 5
-SETUP_FAILED = 125
 _FD_SIZE = 4  # bytes of one descriptor in an SCM_RIGHTS message (a C int)
 _EXITED = b'{"op":"exited","status":%d,"cpu":%r,"timed_out":%s}'
 
@@ -269,7 +268,7 @@ class Server:
             try:
                 _child(self, request, fds)
             finally:
-                os._exit(SETUP_FAILED)
+                os._exit(wire.SETUP_FAILED)
         for fd in fds:
             if fd >= 0:
                 os.close(fd)
@@ -576,7 +575,7 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
         try:
             _write_all(FD_FROM_CHILD, message)
         finally:
-            os._exit(SETUP_FAILED)
+            os._exit(wire.SETUP_FAILED)
     if "pid_namespace" in server.active and request["mode"] == "exec":
         # Python programs run as pid 1 themselves: the shim's extra fork would cost more than
         # the whole run, and all they lose is dying from a signal they send to themselves.
@@ -592,7 +591,7 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
             os.execve(request["argv"][0], request["argv"], env)
         except OSError as error:
             os.write(2, f"exec failed: {error}\n".encode())
-        os._exit(SETUP_FAILED)
+        os._exit(wire.SETUP_FAILED)
     _run_python(program, bool(request.get("session")), workdir, server.streams)
 
 
