@@ -90,7 +90,8 @@ def set_parent_death_signal() -> None:
     _check(_libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0), "prctl(PDEATHSIG)")
 
 
-def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+def mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+    """``mount(2)``; ``fstype`` and ``data`` may be None, ``flags`` are the ``MS_*`` bits."""
     _check(
         _libc.mount(
             source.encode(),
@@ -316,19 +317,19 @@ def no_new_privs() -> None:
 
 def make_mounts_private() -> None:
     """Stop mount events propagating between this namespace and the host's."""
-    _mount("none", "/", None, _MS_REC | _MS_PRIVATE, None)
+    mount("none", "/", None, _MS_REC | _MS_PRIVATE, None)
 
 
 def private_tmpfs(paths: list[str], tmpfs_bytes: int, uid: int, mode: int = 0o700) -> None:
     """Put a fresh, size-capped tmpfs owned by ``uid`` on each of ``paths``."""
     options = f"size={tmpfs_bytes},nr_inodes=4096,mode={mode:o},uid={uid},gid={uid}"
     for path in paths:
-        _mount("tmpfs", path, "tmpfs", _MS_NOSUID | _MS_NODEV, options)
+        mount("tmpfs", path, "tmpfs", _MS_NOSUID | _MS_NODEV, options)
 
 
 def resize_tmpfs(path: str, tmpfs_bytes: int) -> None:
     """Change the size cap of the tmpfs on ``path`` in place (it must fit what it holds)."""
-    _mount("tmpfs", path, "tmpfs", _MS_REMOUNT | _MS_NOSUID | _MS_NODEV, f"size={tmpfs_bytes}")
+    mount("tmpfs", path, "tmpfs", _MS_REMOUNT | _MS_NOSUID | _MS_NODEV, f"size={tmpfs_bytes}")
 
 
 def detach(path: str) -> None:

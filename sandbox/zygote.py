@@ -106,10 +106,10 @@ def _expose_interpreter(uid: int) -> None:
     staging = f"/run/verigrade-sandbox/prefix-{uid}"
     os.makedirs(staging, exist_ok=True)
     bind, move, rec = 4096, 8192, 16384
-    iso._mount(prefix, staging, None, bind | rec, None)
-    iso._mount("tmpfs", closed, "tmpfs", 0, "mode=0755,size=1m")
+    iso.mount(prefix, staging, None, bind | rec, None)
+    iso.mount("tmpfs", closed, "tmpfs", 0, "mode=0755,size=1m")
     os.makedirs(prefix, exist_ok=True)
-    iso._mount(staging, prefix, None, move, None)
+    iso.mount(staging, prefix, None, move, None)
     os.rmdir(staging)
 
 
@@ -178,7 +178,8 @@ class Server:
             iso.Seccomp("server").load()
         gc.freeze()  # children's collections then skip everything inherited: fewer page copies
 
-    def _landlock_for(self, writable: str) -> Any:
+    def landlock_for(self, writable: str) -> Any:
+        """A Landlock ruleset for runs that may write only in ``writable`` (and /dev/null)."""
         landlock = iso.Landlock(self.landlock_abi, iso.readable_paths([]), [writable, "/dev/null"])
         # Keep the ruleset clear of the low descriptors a child rearranges (0-5, parked at 100+).
         high = fcntl.fcntl(landlock.fd, fcntl.F_DUPFD_CLOEXEC, 200)
@@ -322,7 +323,7 @@ class Server:
         if self.landlock is not None:
             os.close(self.landlock.fd)
         if self.landlock_abi:
-            self.landlock = self._landlock_for("/tmp")
+            self.landlock = self.landlock_for("/tmp")
 
     def _replace_tmp(self) -> None:
         iso.detach("/tmp")
@@ -542,7 +543,7 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
                 os.chown(workdir, uid, uid)
         landlock = server.landlock
         if landlock is None and server.landlock_abi:
-            landlock = server._landlock_for(workdir)
+            landlock = server.landlock_for(workdir)
         iso.set_rlimits(*request["rlimits"])
         if uid is not None:
             iso.drop_privileges(uid)
