@@ -71,12 +71,24 @@ class _Stream:
 
 
 class _Run:
-    """The pipes of one child and the loop that moves bytes until a condition holds."""
+    """The pipes of one child and the loop that moves bytes until a condition holds.
+
+    Args:
+        control: the control socket of the fork server that forks this run.
+        restart: called with the reason when that server stops answering; restarts it.
+    """
 
     def __init__(
-        self, box: Sandbox, message: bytes, limits: Limits, setup: bytes, stdin: bytes | None
-    ):
-        self.box = box
+        self,
+        control: socket.socket,
+        restart: Callable[[str], None],
+        message: bytes,
+        limits: Limits,
+        setup: bytes,
+        stdin: bytes | None,
+    ) -> None:
+        self.control = control
+        self._restart = restart
         self.limits = limits
         self.started = time.monotonic()
         stdin_r, stdin_w = os.pipe()
@@ -86,7 +98,7 @@ class _Run:
         from_r, from_w = os.pipe()
         child_fds = [stdin_r, out_w, err_w, to_r, from_w]
         try:
-            socket.send_fds(box._control, [message], child_fds)
+            socket.send_fds(control, [message], child_fds)
         finally:
             for fd in child_fds:
                 os.close(fd)
@@ -146,14 +158,14 @@ class _Run:
         for stream in (self.stdout, self.stderr, self.replies):
             if stream.open:
                 poller.register(stream.fd, select.POLLIN)
-        poller.register(self.box._control.fileno(), select.POLLIN)
+        poller.register(self.control.fileno(), select.POLLIN)
         for fd in self.pending:
             poller.register(fd, select.POLLOUT)
         return poller
 
     def pump(self, done: Callable[[], bool], deadline: float) -> bool:
         """Move bytes until ``done()`` or the child exits; False if ``deadline`` passed first."""
-        control = self.box._control.fileno()
+        control = self.control.fileno()
         while not done():
             if self.exit is not None:
                 return bool(done())
@@ -218,7 +230,7 @@ class _Run:
             self.setup_error = data[1:].decode("utf-8", "replace").strip()
 
     def _control_message(self) -> None:
-        message = self.box._control.recv(65536)
+        message = self.control.recv(65536)
         if not message:
             raise SandboxError("the fork server died")
         decoded = json.loads(message)
@@ -246,13 +258,13 @@ class _Run:
         """Ask the server to SIGKILL the run's whole tree (once)."""
         if not self.kill_sent and self.exit is None:
             self.kill_sent = True
-            self.box._control.send(b'{"op": "kill"}')
+            self.control.send(b'{"op": "kill"}')
 
     def wait_exit(self) -> dict[str, Any]:
         """Wait for the server's exit report, killing the run at its deadline if it has not."""
         hard = self.started + self.limits.wall_seconds + _SERVER_GRACE
         if not self.pump(lambda: self.exit is not None, hard):
-            self.box._restart("fork server did not report an exit in time")
+            self._restart("fork server did not report an exit in time")
             raise SandboxError("fork server did not report an exit in time")
         assert self.exit is not None
         return self.exit
@@ -581,6 +593,14 @@ class Sandbox:
             process.kill()
             process.wait()
 
+    @property
+    def started_in_another_process(self) -> bool:
+        """Whether the fork server was started by the process this one was forked from.
+
+        That server answers its own process only; a call here starts a fresh one.
+        """
+        return self._owner not in (-1, os.getpid())
+
     def active_layers(self) -> dict[str, str]:
         """Each isolation layer and ``"active"`` or why it is not (starts the server)."""
         with self._lock:
@@ -603,7 +623,9 @@ class Sandbox:
         self._finish_abandoned()
         message = _run_message(mode, tuple(argv), session, limits)
         try:
-            run = _Run(self, message, limits, _setup_bytes(program, files), stdin)
+            run = _Run(
+                self._control, self._restart, message, limits, _setup_bytes(program, files), stdin
+            )
         except OSError as error:  # the server went away between runs
             self._restart(f"cannot reach the fork server: {error}")
             raise SandboxError(f"cannot reach the fork server: {error}") from error
@@ -680,7 +702,7 @@ _default: Sandbox | None = None
 def default_sandbox() -> Sandbox:
     """The process-wide sandbox (one fork server per process, restarted after a fork)."""
     global _default
-    if _default is None or _default._owner not in (-1, os.getpid()):
+    if _default is None or _default.started_in_another_process:
         _default = Sandbox()
         atexit.register(_default.close)  # reap the server (and with it every run) on exit
     return _default
