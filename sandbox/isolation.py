@@ -3,7 +3,7 @@
 Standard library only, and no imports of ours: the fork server loads this file by path into a
 bare ``python3 -I -S`` interpreter.
 
-Layers, in the order a child applies them (see :func:`enter`):
+Layers (the order a child applies them in, and why, is in the docstring of ``zygote._child``):
 
 - ``pid_namespace`` — the run is pid 1 of a fresh pid namespace (the fork server unshares it
   before forking), so when it exits the kernel kills everything it started, daemons included,

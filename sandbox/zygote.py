@@ -117,11 +117,30 @@ class Server:
     """Accepts run requests on the control socket and supervises one child at a time."""
 
     def __init__(self, control: socket.socket, disabled: list[str]) -> None:
+        """Set up, once, everything this server's runs share, in this order:
+
+        1. Probe the layers (in a throwaway child, see ``iso.probe``), less those ``disabled``;
+           every later step asks ``self.active``.
+        2. Claim a uid slot, locked for this server's life: no two servers share a sandbox uid.
+        3. Unshare the network, hostname and mount namespaces that all runs share.
+        4. Set up the mount table (:meth:`_prepare_mounts`): after 3, so no mount reaches the
+           host, and after 2, as the interpreter is exposed to the claimed uid.
+        5. Prepare what each child applies or uses: the IPC namespace flag, this server's
+           pid namespace (rejoined after each fork), the run-only seccomp filter, the
+           environment and the standard streams; then warm up what every Python run touches.
+        6. Load the server's own seccomp filter, which every child inherits: late, so nothing
+           above has to be weighed against it; nothing the server does afterwards needs a call
+           it denies.
+        7. Freeze the garbage collector last, so children's collections skip every object
+           made above (fewer pages copied per run).
+        """
         self.control = control
+        # 1.
         self.layers = iso.probe()
         for layer in disabled:
             self.layers[layer] = "disabled by the caller"
         self.active = {name for name, state in self.layers.items() if state == "active"}
+        # 2.
         self.uid: int | None = None
         if "uid" in self.active:
             claimed = _claim_uid()
@@ -130,7 +149,7 @@ class Server:
                 self.active.discard("uid")
             else:
                 self.uid, self._uid_lock = claimed
-        # Network and hostname namespaces are made once, for this server: its runs follow one
+        # 3. Network and hostname namespaces are made once, for this server: its runs follow one
         # another, each run's processes die with it, and no run can configure interfaces, so
         # sharing an empty network namespace leaks nothing and saves ~0.7 ms per run.
         shared = 0
@@ -142,20 +161,13 @@ class Server:
             shared |= iso.CLONE_NEWNS
         if shared:
             iso.unshare(shared)
+        # 4. The ABI first: the tmpfs on /tmp gets its Landlock rule as it is mounted.
         self.landlock_abi = iso.landlock_abi() if "landlock" in self.active else 0
         self.landlock = None
-        # Runs share this server's mount table rather than each getting its own: a run cannot
-        # mount, and can write only in its own directory, which goes before the next run
-        # starts. A mount namespace and tmpfs per run cost ~0.25 ms of the ~2.5 ms a run costs.
         self.tmp_bytes = 1 << 20  # resized to each request's file size cap (see run())
         if "mount_namespace" in self.active:
-            iso.make_mounts_private()
-            if self.uid is not None:
-                _expose_interpreter(self.uid)
-            self._mount_tmp()
-            if not self.landlock_abi:  # Landlock forbids writing there; without it, mount does
-                iso.private_tmpfs(["/dev/shm"], 4096, 0, mode=0o755)
-        # SysV IPC objects outlive their processes.
+            self._prepare_mounts()
+        # 5. SysV IPC objects outlive their processes.
         self.namespaces = iso.CLONE_NEWIPC if "ipc_namespace" in self.active else 0
         self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         # Each child loads only the few denials this server needs itself (see below).
@@ -169,6 +181,7 @@ class Server:
         self.streams = _std_streams()
         self._plans: dict[bytes, dict[str, Any]] = {}  # parsed run requests, by their bytes
         _warm_up()
+        # 6.
         if self.seccomp is not None:
             # The rest of the deny-list holds this server from here on, and every child
             # inherits it, so a child compiles only the small run-only filter (see
@@ -176,7 +189,22 @@ class Server:
             # it denies; no_new_privs, which loading needs, every child sets anyway.
             iso.no_new_privs()
             iso.Seccomp("server").load()
+        # 7.
         gc.freeze()  # children's collections then skip everything inherited: fewer page copies
+
+    def _prepare_mounts(self) -> None:
+        """Make the mount table private, then mount what runs use: /tmp, and /dev/shm.
+
+        Runs share this server's mount table rather than each getting its own: a run cannot
+        mount, and can write only in its own directory, which goes before the next run
+        starts. A mount namespace and tmpfs per run cost ~0.25 ms of the ~2.5 ms a run costs.
+        """
+        iso.make_mounts_private()  # first: until then a mount here would show on the host
+        if self.uid is not None:
+            _expose_interpreter(self.uid)
+        self._mount_tmp()
+        if not self.landlock_abi:  # Landlock forbids writing there; without it, mount does
+            iso.private_tmpfs(["/dev/shm"], 4096, 0, mode=0o755)
 
     def landlock_for(self, writable: str) -> Any:
         """A Landlock ruleset for runs that may write only in ``writable`` (and /dev/null)."""
@@ -519,55 +547,101 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _arrange_fds(fds: list[int], keep: int) -> None:
+    """Move ``fds[n]`` onto descriptor ``n`` (-1: none there) and close every other but ``keep``."""
+    for target, fd in enumerate(fds):
+        if fd >= 0:
+            os.dup2(fd, target + 100)  # park above the targets so no dup2 clobbers another
+    for target, fd in enumerate(fds):
+        if fd >= 0:
+            os.dup2(target + 100, target)
+    # Without a status pipe, descriptor 5 is whatever the server had there: close it too.
+    os.closerange(FD_STATUS + 1 if fds[FD_STATUS] >= 0 else FD_STATUS, keep)
+    os.closerange(keep + 1, 65536)
+
+
+def _receive_files(workdir: str) -> bytes:
+    """Read the setup stream: write its files into ``workdir``, return the program after them."""
+    sizes = _read_exact(FD_TO_CHILD, 16)
+    header_size = int.from_bytes(sizes[:8], "little")
+    program_size = int.from_bytes(sizes[8:], "little")
+    if header_size:
+        for name, size, mode in json.loads(_read_exact(FD_TO_CHILD, header_size)):
+            path = os.path.join(workdir, os.path.basename(name))
+            with open(path, "wb") as handle:
+                handle.write(_read_exact(FD_TO_CHILD, size))
+            os.chmod(path, mode)
+    return _read_exact(FD_TO_CHILD, program_size)
+
+
 def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
-    """Isolate, receive the files, then become the program. Never returns normally."""
+    """Isolate, receive the files, then become the program. Never returns normally.
+
+    The steps, in the order that makes them work. The server's shared namespaces, mounts and
+    seccomp filter are in place before the fork (:meth:`Server.__init__`), and so is the
+    run's pid namespace (:meth:`Server.run`).
+
+    1. Put the run's pipes on descriptors 0-5 and close all others (:func:`_arrange_fds`),
+       keeping the server's Landlock ruleset if it built one. First: a failure below is
+       reported on FD_FROM_CHILD, and nothing of the server's (its control socket, its pid
+       namespace, its uid lock) stays open into the run.
+    2. ``setsid``: the run leads its own process group, so the server's kill of ``-pid``
+       reaches what it starts (bar a process that leaves the group).
+    3. Unshare the IPC namespace: while still root (step 7 drops that), and before step 12,
+       whose filter denies ``unshare``.
+    4. Make the working directory (mount namespace; otherwise the server made it): as root,
+       since the tmpfs on /tmp is root's, then hand it to the sandbox uid.
+    5. Without a mount namespace, build the Landlock ruleset for this run's own directory:
+       as root (before 7), which can open every path the rules name, and before 6, since
+       the ruleset's descriptor moves to 200 or above, past any open-files limit up to 200.
+    6. Set the resource limits: as root, which may set a limit above the inherited hard
+       limit (CAP_SYS_RESOURCE, gone after 7).
+    7. Become the sandbox uid: no groups, no capabilities.
+    8. Set the parent-death signal: after 7, because changing credentials clears it.
+    9. ``chdir`` into the working directory, as the sandbox uid (after 7): a directory it
+       cannot enter fails the setup, not the program.
+    10. ``no_new_privs``: Landlock and seccomp, without root, need it; no setuid binary can
+        undo step 7.
+    11. Enforce Landlock, then close its descriptor: nothing of it stays in the run.
+    12. Load the run's seccomp filter (``iso.RUN_ONLY_SYSCALLS``, on top of the server's):
+        last of the layers, so no setup step runs into it.
+    13. Receive the files and the program (:func:`_receive_files`): only now, so the files
+        are written as the sandbox uid (the run owns them) under its limits and every layer.
+    14. Without a mount namespace, point the environment at this run's own directory.
+
+    A failure in 1-14 is written to FD_FROM_CHILD as ``E<error>`` and the child exits with
+    ``wire.SETUP_FAILED``. Then an exec run in a pid namespace forks its init shim (which
+    inherits every layer), and the program gets ``R`` on FD_FROM_CHILD and starts.
+    """
     try:
-        for target, fd in enumerate(fds):
-            if fd >= 0:
-                os.dup2(fd, target + 100)  # park above the targets so no dup2 clobbers another
-        for target, fd in enumerate(fds):
-            if fd >= 0:
-                os.dup2(target + 100, target)
         keep = server.landlock.fd if server.landlock else 65536
-        # Without a status pipe, descriptor 5 is whatever the server had there: close it too.
-        os.closerange(FD_STATUS + 1 if fds[FD_STATUS] >= 0 else FD_STATUS, keep)
-        os.closerange(keep + 1, 65536)
-        os.setsid()
-        if server.namespaces:
+        _arrange_fds(fds, keep)  # 1.
+        os.setsid()  # 2.
+        if server.namespaces:  # 3.
             iso.unshare(server.namespaces)
         uid = server.uid
         workdir = request["workdir"]
-        if "mount_namespace" in server.active:
+        if "mount_namespace" in server.active:  # 4.
             os.mkdir(workdir, 0o700)
             if uid is not None:
                 os.chown(workdir, uid, uid)
         landlock = server.landlock
-        if landlock is None and server.landlock_abi:
+        if landlock is None and server.landlock_abi:  # 5.
             landlock = server.landlock_for(workdir)
-        iso.set_rlimits(*request["rlimits"])
-        if uid is not None:
+        iso.set_rlimits(*request["rlimits"])  # 6.
+        if uid is not None:  # 7.
             iso.drop_privileges(uid)
-        # After the uid change: changing credentials clears the parent-death signal.
-        iso.set_parent_death_signal()
-        os.chdir(workdir)
-        iso.no_new_privs()
-        if landlock is not None:
+        iso.set_parent_death_signal()  # 8.
+        os.chdir(workdir)  # 9.
+        iso.no_new_privs()  # 10.
+        if landlock is not None:  # 11.
             landlock.restrict()
             os.close(landlock.fd)
-        if server.seccomp is not None:
+        if server.seccomp is not None:  # 12.
             server.seccomp.load()
-        sizes = _read_exact(FD_TO_CHILD, 16)
-        header_size = int.from_bytes(sizes[:8], "little")
-        program_size = int.from_bytes(sizes[8:], "little")
-        if header_size:
-            for name, size, mode in json.loads(_read_exact(FD_TO_CHILD, header_size)):
-                path = os.path.join(workdir, os.path.basename(name))
-                with open(path, "wb") as handle:
-                    handle.write(_read_exact(FD_TO_CHILD, size))
-                os.chmod(path, mode)
-        program = _read_exact(FD_TO_CHILD, program_size)
+        program = _receive_files(workdir)  # 13.
         env = server.env
-        if workdir != WORKDIR:  # a per-run host directory: the server's environment is not it
+        if workdir != WORKDIR:  # 14. a per-run host directory: the server's env is not it
             env = _run_env(workdir)
             os.environ.clear()
             os.environ.update(env)
