@@ -6,17 +6,10 @@ prints which isolation layers this machine gives.
 
 from __future__ import annotations
 
-from .client import (
-    Sandbox,
-    SandboxDegraded,
-    SandboxError,
-    SandboxUnavailable,
-    Session,
-    default_sandbox,
-)
+from .client import Sandbox, Session, default_sandbox
+from .errors import SandboxDegraded, SandboxError, SandboxUnavailable, WireError
 from .limits import Limits
 from .result import RunResult, RunStatus
-from .wire import WireError
 
 __all__ = [
     "Limits",

@@ -7,7 +7,8 @@ import json
 import shutil
 from typing import Any
 
-from .client import Sandbox, SandboxError
+from .client import Sandbox
+from .errors import SandboxError
 from .isolation import ALL_LAYERS
 from .limits import Limits
 

@@ -27,6 +27,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import wire
+
+# Re-exported: code that imports them from here, where they used to be defined, still works.
+from .errors import SandboxDegraded as SandboxDegraded
+from .errors import SandboxError as SandboxError
+from .errors import SandboxUnavailable as SandboxUnavailable
 from .limits import Limits
 from .result import RunResult
 
@@ -49,18 +54,6 @@ _BOOT = (
 DEFAULT_LIMITS = Limits()
 #: Time allowed beyond a run's own deadline for the server to report before we give up on it.
 _SERVER_GRACE = 2.0
-
-
-class SandboxError(RuntimeError):
-    """The sandbox itself failed (could not start, lost its fork server)."""
-
-
-class SandboxUnavailable(SandboxError):
-    """A layer the caller required is not available on this machine."""
-
-
-class SandboxDegraded(UserWarning):
-    """Some isolation layers are not available; runs go ahead without them."""
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Exact plain-type values on the wire between a sandboxed program and the process judging it.
 
-Standard library only, and no imports of ours: the fork server loads this file by path.
+Standard library only, and of ours only ``errors.py`` (standard library only too): the fork
+server loads both by path.
 
 A value crosses as JSON. ``None``, ``bool``, ``int``, ``float`` (``NaN``/``Infinity`` included),
 ``str`` and ``list`` are JSON's own; ``tuple``, ``dict``, ``set``, ``frozenset``, ``bytes`` and
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import json
 
+from .errors import WireError as WireError  # re-exported: wire.WireError is its old name
+
 TYPE_CHECKING = False  # typing itself is not imported: the fork server loads this module
 if TYPE_CHECKING:
     from typing import Any
@@ -26,10 +29,6 @@ MAX_DEPTH = 64
 #: exits with it, and the client takes it, before the child said it was ready, for a sandbox
 #: error rather than the program's own status.
 SETUP_FAILED = 125
-
-
-class WireError(ValueError):
-    """A value that is not made of exact plain types, or a malformed message."""
 
 
 def _plain(value: Any, depth: int) -> Any:

@@ -1,10 +1,11 @@
 """The warm fork server: a bare interpreter that forks one isolated child per run.
 
 Started by ``client._BOOT`` (``python3 -I -S -c BOOT zygote.py FD``) with an empty environment
-and a control socket on FD; standard library only, and no imports of ours (``isolation.py`` and
-``wire.py`` are loaded by path). It never sees a program, an input or an expected output: the
-client passes the run's pipes as file descriptors and talks to the child directly, so a forked
-child inherits nothing worth stealing. The client judges; this process only forks, waits, kills and reports.
+and a control socket on FD; standard library only, and no imports of ours (``isolation.py``,
+``wire.py`` and ``errors.py`` are loaded by path). It never sees a program, an input or an
+expected output: the client passes the run's pipes as file descriptors and talks to the child
+directly, so a forked child inherits nothing worth stealing. The client judges; this process
+only forks, waits, kills and reports.
 
 Control messages (JSON over a SOCK_SEQPACKET socket):
 
@@ -41,17 +42,24 @@ if TYPE_CHECKING:
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+#: The package name our modules are loaded under here, so that a relative import among them
+#: (wire.py's ``from .errors import WireError``) finds this server's copy, loaded before it.
+_PACKAGE = "_verigrade_sandbox"
+
+
 def _load(name: str) -> types.ModuleType:
     # The loader directly, not importlib.util (which brings typing and more): it still reads
     # and writes the bytecode cache, so the server compiles nothing it has compiled before.
     path = os.path.join(_HERE, f"{name}.py")
-    module = types.ModuleType(f"_verigrade_sandbox_{name}")
+    module = types.ModuleType(f"{_PACKAGE}.{name}")
     module.__file__ = path
+    module.__package__ = _PACKAGE
     sys.modules[module.__name__] = module
     SourceFileLoader(module.__name__, path).exec_module(module)
     return module
 
 
+_load("errors")  # before wire, which imports from it
 iso: Any = _load("isolation")
 wire: Any = _load("wire")
 
