@@ -159,6 +159,8 @@ class _Run:
     def pump(self, done: Callable[[], bool], deadline: float) -> bool:
         """Move bytes until ``done()`` or the child exits; False if ``deadline`` passed first."""
         control = self.control.fileno()
+        if control < 0:  # closed: the server that forked this run was replaced since
+            raise SandboxError("the fork server that started this run was restarted")
         while not done():
             if self.exit is not None:
                 return bool(done())
