@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import pytest
-from verigrade.sandbox import Limits, Sandbox
+from verigrade.sandbox import Limits, Sandbox, SandboxError
 
 QUICK = Limits(wall_seconds=2.0, cpu_seconds=1.0)
 
@@ -252,6 +252,18 @@ def test_a_dead_fork_server_is_replaced(box: Sandbox) -> None:
     box._process.kill()
     box._process.wait()
     assert box.run_python("print(3)").stdout == b"3\n"
+
+
+def test_a_session_outliving_its_fork_server_fails_at_once(box: Sandbox) -> None:
+    session = box.session("def f(x):\n    return x + 1", limits=QUICK)
+    assert session.start() is None
+    assert box._process is not None
+    box._process.kill()
+    box._process.wait()
+    assert box.run_python("print(3)").stdout == b"3\n"  # a new server
+    with pytest.raises(SandboxError, match="restarted"):  # not a wait on the new server
+        session.close()
+    assert box.run_python("print(4)").stdout == b"4\n"  # and the new server is left alone
 
 
 def test_descriptors_numbered_past_1024(box: Sandbox) -> None:
