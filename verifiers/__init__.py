@@ -12,31 +12,18 @@ when it has internals, a package (``math``, ``code``, ``language``); ``cli`` is 
 
 from __future__ import annotations
 
-from .core import (
-    STATUSES,
-    Grade,
+from .core.base import NoOptions, Verifier
+from .core.errors import (
     InvalidConfigError,
-    NoOptions,
-    Opt,
     PoolClosedError,
-    RewardSpec,
-    Sample,
-    SpecEntry,
     SpecError,
-    SpecLike,
-    Status,
     UnknownVerifierError,
-    Verdict,
-    Verifier,
     VerigradeError,
-    get_verifier,
-    list_verifiers,
-    load_spec,
-    parse_spec,
-    register,
-    unregister,
-    verifier_names,
 )
+from .core.model import STATUSES, Grade, Sample, Status, Verdict
+from .core.options import Opt
+from .core.registry import get_verifier, list_verifiers, register, unregister, verifier_names
+from .core.spec import RewardSpec, SpecEntry, SpecLike, load_spec, parse_spec
 from .engine import Grader, grade, shared_grader
 
 __all__ = [
