@@ -103,3 +103,47 @@ def test_a_third_party_plugin_is_found_and_grades(installed_plugin: None) -> Non
             grades = grader.grade(samples, spec)
         assert [g.reward for g in grades] == [2.0, 0.0]
         assert grades[0].verdicts["shout"].reason == "100% upper-case"
+
+
+def _readme_block(language: str, first_line: str) -> str:
+    """The README's fenced ``language`` block that starts with ``first_line``."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    for block in readme.split(f"```{language}\n")[1:]:
+        body = block.split("```", 1)[0]
+        if body.startswith(first_line):
+            return body
+    raise AssertionError(f"README has no {language} block starting {first_line!r}")
+
+
+@pytest.fixture
+def readme_plugin(tmp_path: Path) -> Iterator[None]:
+    """The README's 'Writing a verifier' example, as written there, installed as pip would."""
+    package = tmp_path / "my_package"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "shout.py").write_text(_readme_block("python", "# my_package/shout.py"))
+    toml = _readme_block("toml", "# my_package's pyproject.toml")
+    section, entry = toml.split("\n", 1)[1].strip().split("\n", 1)
+    assert section == '[project.entry-points."verigrade.verifiers"]'
+    name, target = (part.strip().strip('"') for part in entry.split("="))
+    dist = tmp_path / "my_package-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: my-package\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(f"[verigrade.verifiers]\n{name} = {target}\n")
+    sys.path.insert(0, str(tmp_path))
+    importlib.invalidate_caches()
+    yield
+    sys.path.remove(str(tmp_path))
+    for module in ("my_package.shout", "my_package"):
+        sys.modules.pop(module, None)
+    unregister(name)
+
+
+def test_the_readme_plugin_example_runs_as_written(readme_plugin: None) -> None:
+    samples = [{"completion": "HELLO"}, {"completion": "quiet"}]
+    for workers in (0, 1):
+        with Grader(workers=workers) as grader:
+            grades = grader.grade(samples, {"shout": {"min_ratio": 0.9}})
+        assert [g.reward for g in grades] == [1.0, 0.0]
+        assert grades[0].verdicts["shout"].reason == "100% upper-case"
+    assert list_verifiers()["shout"].options_schema()["properties"]["min_ratio"]["maximum"] == 1
