@@ -39,9 +39,15 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
+_MS_RDONLY = 1
 _MS_NOSUID = 2
 _MS_NODEV = 4
+_MS_NOEXEC = 8
 _MS_REMOUNT = 32
+_MS_NOATIME = 1024
+_MS_NODIRATIME = 2048
+_MS_BIND = 4096
+_MS_RELATIME = 1 << 21
 _MNT_DETACH = 2
 _MS_REC = 16384
 _MS_PRIVATE = 1 << 18
@@ -56,6 +62,7 @@ UID_SLOTS = 512
 ALL_LAYERS = (
     "pid_namespace",
     "mount_namespace",
+    "minimal_root",
     "net_namespace",
     "ipc_namespace",
     "uts_namespace",
@@ -196,7 +203,20 @@ DENIED_SYSCALLS = (
     "umount2", "pivot_root", "chroot", "open_by_handle_at", "name_to_handle_at", "syslog",
     "kexec_load", "init_module", "finit_module", "delete_module", "reboot", "swapon",
     "swapoff", "acct", "quotactl", "iopl", "ioperm", "personality", "move_pages",
+    # The new mount API: another way to mount, bind and change mount flags.
+    "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+    # Metadata writes: a run has no business changing extended attributes or timestamps,
+    # and on a file it can write they would carry data past what its limits see.
+    "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
+    "setxattrat", "removexattrat", "utime", "utimes", "futimesat", "utimensat",
+    # Memory no rlimit counts: memfd and SysV shared memory pages are held by the kernel,
+    # not mapped, so RLIMIT_AS never sees them (POSIX message queues likewise).
+    "memfd_create", "memfd_secret", "shmget", "mq_open",
 )  # fmt: skip
+
+#: Calls newer than the libseccomp this machine has may be unknown to it by name; their
+#: numbers are the same on every architecture that uses the common table (x86_64, aarch64).
+_NEW_SYSCALLS = {"setxattrat": 463, "removexattrat": 466}
 
 #: The denied calls the fork server itself makes between runs: it unshares each run's pid
 #: namespace and rejoins its own, resizes or replaces the tmpfs on /tmp, and each child
@@ -292,6 +312,8 @@ class Seccomp:
 
     def _rule(self, action: int, call: str, args: list[_ArgCmp]) -> None:
         number = self._lib.seccomp_syscall_resolve_name(call.encode())
+        if number < 0 and os.uname().machine in ("x86_64", "aarch64"):
+            number = _NEW_SYSCALLS.get(call, -1)
         if number < 0:
             return  # not a syscall on this architecture
         array = (_ArgCmp * max(len(args), 1))(*args)
@@ -359,6 +381,10 @@ def set_rlimits(
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+#: Device nodes a run may open (``/dev/null`` for writing too); the rest of ``/dev`` is absent.
+DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
+
+
 def readable_paths(extra: list[str]) -> list[str]:
     """What a run may read: the interpreter, system libraries and toolchains, a few devices."""
     paths = [
@@ -374,11 +400,104 @@ def readable_paths(extra: list[str]) -> list[str]:
         "/lib",
         "/lib64",
         "/etc/ld.so.cache",
-        "/dev/urandom",
-        "/dev/random",
-        "/dev/zero",
+        *DEVICES[1:],
     ]
     return list(dict.fromkeys(paths + extra))
+
+
+# --- the minimal root -----------------------------------------------------------------------
+
+#: ``pivot_root`` has no libc wrapper; its number differs by architecture.
+_SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41}
+
+#: statvfs ``f_flag`` bits that a bind remount must repeat: in a user namespace the kernel
+#: locks the flags a mount came with, and a remount that drops one fails with EPERM.
+#: ``ST_*`` equals ``MS_*`` for all but relatime.
+_KEPT_FLAGS = ((1, _MS_RDONLY), (2, _MS_NOSUID), (4, _MS_NODEV), (8, _MS_NOEXEC),
+               (1024, _MS_NOATIME), (2048, _MS_NODIRATIME), (4096, _MS_RELATIME))  # fmt: skip
+
+
+def _bind_read_only(source_fd: int, target: str, device: bool) -> None:
+    """Bind what ``source_fd`` names onto ``target`` and make that mount read-only."""
+    mount(f"/proc/self/fd/{source_fd}", target, None, _MS_BIND | _MS_REC, None)
+    flags = _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | (0 if device else _MS_NODEV)
+    current = os.statvfs(target).f_flag
+    for bit, ms_flag in _KEPT_FLAGS:
+        if current & bit:
+            flags |= ms_flag
+    mount("none", target, None, flags, None)
+
+
+def _covered(path: str, others: list[str]) -> bool:
+    """Whether a directory in ``others`` holds ``path`` (its bind mount brings it along)."""
+    return any(path != other and path.startswith(other.rstrip("/") + "/") for other in others)
+
+
+def minimal_root(anchor: str, readable: list[str], devices: tuple[str, ...]) -> None:
+    """Make this mount namespace's root a new, read-only tree of exactly ``readable``.
+
+    A fresh tmpfs on ``anchor`` gets a read-only bind of each readable path at the same path,
+    the ``devices`` nodes in ``/dev``, and an empty ``/tmp`` to mount on; a top-level
+    symlink (``/lib`` -> ``usr/lib``) is recreated as the same symlink. Then the tmpfs becomes
+    ``/`` and the host's tree is detached: nothing else (``/proc``, ``/sys``, ``/home``,
+    ``/run``, other users' sockets) exists for a process whose root this is, so no call
+    (``stat``, ``readlink``, ``connect`` to a socket file, ``utime``, ``setxattr``) can reach
+    it, and the host files that are there sit on read-only mounts. The caller must be in its
+    own mount namespace with private propagation (:func:`make_mounts_private`).
+
+    Sources are opened before the tmpfs hides ``anchor``, and bound through their
+    descriptors, so a path under ``anchor`` (an interpreter in ``/tmp``) still binds.
+    """
+    sources: list[tuple[str, int | str, bool]] = []  # (path, descriptor or link target, device)
+    present = [path for path in readable if os.path.lexists(path)]
+    try:
+        for path in [*present, *devices]:
+            if _covered(path, present):
+                continue
+            if os.path.islink(path) and os.path.dirname(path) == "/":
+                sources.append((path, os.readlink(path), False))
+                continue
+            try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                continue  # a dangling link: nothing to bind
+            sources.append((path, fd, path in devices))
+        mount("tmpfs", anchor, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m,nr_inodes=4096,mode=755")
+        old_umask = os.umask(0o022)
+        try:
+            for path, source, device in sources:
+                target = anchor.rstrip("/") + path
+                os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+                if isinstance(source, str):
+                    os.symlink(source, target)
+                    continue
+                if os.path.isdir(f"/proc/self/fd/{source}"):
+                    os.makedirs(target, mode=0o755, exist_ok=True)
+                else:
+                    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+                _bind_read_only(source, target, device)
+            os.mkdir(anchor.rstrip("/") + "/tmp", 0o755)
+        finally:
+            os.umask(old_umask)
+    finally:
+        for _, source, _ in sources:
+            if isinstance(source, int):
+                os.close(source)
+    _pivot(anchor)
+
+
+def _pivot(new_root: str) -> None:
+    """Make ``new_root`` the root and detach the old one, then seal the new root read-only."""
+    number = _SYS_PIVOT_ROOT.get(os.uname().machine)
+    if number is None:
+        raise OSError(f"pivot_root: unknown architecture {os.uname().machine}")
+    os.chdir(new_root)
+    # pivot_root(".", "."): the old root ends up stacked on the new one at "/", where the
+    # detach below takes it off; no directory for the old root is needed.
+    _check(_libc.syscall(number, b".", b"."), "pivot_root")
+    detach(".")
+    os.chdir("/")
+    mount("none", "/", None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV, None)
 
 
 def probe() -> dict[str, str]:
@@ -424,9 +543,16 @@ def _probe_landlock() -> None:
 
 def _probe_seccomp() -> None:
     no_new_privs()
-    # As runs get it: the server's filter, and each child's on top.
-    Seccomp("server").load()
-    Seccomp("run").load()
+    # As runs get it: the server's filter, and each child's on top. Both are built first,
+    # as the server builds them: building one needs memfd_create, which they deny.
+    server, run = Seccomp("server"), Seccomp("run")
+    server.load()
+    run.load()
+
+
+def _probe_minimal_root() -> None:
+    make_mounts_private()
+    minimal_root("/tmp", readable_paths([]), DEVICES)
 
 
 def _probe_uid() -> None:
@@ -441,6 +567,7 @@ _PROBES: tuple[tuple[str, Callable[[], None]], ...] = (
     ("net_namespace", lambda: unshare(CLONE_NEWNET)),
     ("ipc_namespace", lambda: unshare(CLONE_NEWIPC)),
     ("uts_namespace", lambda: unshare(CLONE_NEWUTS)),
+    ("minimal_root", _probe_minimal_root),  # before seccomp, which denies mount
     ("rlimits", lambda: set_rlimits(60, 1 << 33, 4096, 1 << 30, 1024)),
     ("seccomp", _probe_seccomp),
     ("landlock", _probe_landlock),
