@@ -52,6 +52,7 @@ _MNT_DETACH = 2
 _MS_REC = 16384
 _MS_PRIVATE = 1 << 18
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 _PR_SET_NO_NEW_PRIVS = 38
 
 #: First uid handed to fork servers; slot ``n`` runs as ``UID_BASE + n``. No passwd entry is
@@ -95,6 +96,11 @@ def setns(fd: int, nstype: int) -> None:
 def set_parent_death_signal() -> None:
     """Die with SIGKILL when the process that forked us dies, so no run outlives its server."""
     _check(_libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0), "prctl(PDEATHSIG)")
+
+
+def set_child_subreaper() -> None:
+    """Adopt orphaned descendants: a process a run leaves behind comes to us, not to init."""
+    _check(_libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(CHILD_SUBREAPER)")
 
 
 def mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
@@ -359,6 +365,57 @@ def detach(path: str) -> None:
     _check(_libc.umount2(path.encode(), _MNT_DETACH), f"umount {path}")
 
 
+#: Whether this process entered a user namespace of its own (:func:`enter_user_namespace`):
+#: ``"entered"``, ``"not needed"`` (root) or why not. Read by the ``uid`` probe.
+USER_NAMESPACE = {"state": "not needed"}
+
+
+def enter_user_namespace() -> None:
+    """For a caller that is not root: become root of a new user namespace, if the kernel lets us.
+
+    Root there holds capabilities over the namespaces it then makes (pid, mount, network,
+    IPC, hostname) and nothing on the host: the caller's uid is the only one mapped, and
+    host files owned by anyone else stay out of reach. That gives a normal user every layer
+    but the dedicated uid. Records the outcome in :data:`USER_NAMESPACE`.
+    """
+    if os.geteuid() == 0:
+        return
+    uid, gid = os.geteuid(), os.getegid()
+    try:
+        unshare(CLONE_NEWUSER)
+        for name, text in (
+            ("setgroups", "deny"),
+            ("uid_map", f"0 {uid} 1"),
+            ("gid_map", f"0 {gid} 1"),
+        ):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+    except OSError as error:
+        USER_NAMESPACE["state"] = f"{type(error).__name__}: {error}"
+        return
+    USER_NAMESPACE["state"] = "entered"
+
+
+_PR_CAPBSET_DROP = 24
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def drop_capabilities() -> None:
+    """Give up every capability, for good: the bounding set first, so no exec regains any.
+
+    For a run that keeps uid 0 (of a user namespace): uid 0 would otherwise keep, or regain on
+    exec, full capabilities over everything that namespace owns.
+    """
+    for capability in range(64):
+        if _libc.prctl(_PR_CAPBSET_DROP, capability, 0, 0, 0) < 0:
+            if ctypes.get_errno() == 22:  # EINVAL: past the last capability this kernel has
+                break
+            _check(-1, f"prctl(CAPBSET_DROP, {capability})")
+    header = (ctypes.c_uint32 * 2)(_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable (two words each): none
+    _check(_libc.capset(header, data), "capset")
+
+
 def drop_privileges(uid: int) -> None:
     """Become ``uid`` (and gid ``uid``) with no supplementary groups and no capabilities."""
     os.setgroups([])
@@ -556,8 +613,16 @@ def _probe_minimal_root() -> None:
 
 
 def _probe_uid() -> None:
+    if USER_NAMESPACE["state"] == "entered":
+        raise PermissionError(
+            "not root: the user namespace maps only the caller's uid, which runs keep "
+            "(with every capability dropped)"
+        )
     if os.geteuid() != 0:
-        raise PermissionError("not root: cannot switch to a dedicated uid")
+        raise PermissionError(
+            f"not root, and no user namespace ({USER_NAMESPACE['state']}): cannot switch "
+            "to a dedicated uid"
+        )
     drop_privileges(UID_BASE + UID_SLOTS - 1)
 
 
