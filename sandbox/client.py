@@ -311,6 +311,7 @@ class _Run:
             wall_seconds=time.monotonic() - self.started,
             cpu_seconds=cpu,
             sandbox_error=error,
+            memory_exceeded=bool(exit.get("oom")),
         )
 
 

@@ -21,6 +21,8 @@ Layers (the order a child applies them in, and why, is in the docstring of ``zyg
 - ``seccomp`` — ptrace, process_vm_*, io_uring, bpf, keyrings, namespace and mount calls and
   every non-Unix socket family fail with EPERM.
 - ``rlimits`` — CPU time, address space, processes, file size, open files, no core dumps.
+- ``cgroup`` — one memory and pids cgroup per fork server (``cgroup.py``): every page a run
+  holds counts, tmpfs and kernel-held pages included, and so does every process.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ ALL_LAYERS = (
     "landlock",
     "seccomp",
     "rlimits",
+    "cgroup",
 )
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -586,7 +589,8 @@ def probe() -> dict[str, str]:
         layer, _, state = line.partition("\t")
         report[layer] = state
     for layer in ALL_LAYERS:
-        report.setdefault(layer, "probe crashed")
+        if layer != "cgroup":  # the server makes its group itself (see zygote.Server)
+            report.setdefault(layer, "probe crashed")
     return report
 
 

@@ -27,6 +27,8 @@ class RunResult:
     cpu_seconds: float
     sandbox_error: str | None = None
     """Set when the sandbox itself failed (isolation could not be applied): not the program's fault."""
+    memory_exceeded: bool = False
+    """The kernel killed a process of the run for the memory limit of its cgroup."""
 
     @property
     def status(self) -> RunStatus:
@@ -53,7 +55,12 @@ class RunResult:
             return "output cap exceeded"
         if status == "crashed":
             assert self.signal is not None
-            return f"killed by {signal.Signals(self.signal).name}"
+            name = signal.Signals(self.signal).name
+            return (
+                f"killed by {name}: memory limit exceeded"
+                if self.memory_exceeded
+                else (f"killed by {name}")
+            )
         if status == "failed":
             tail = self.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
             return f"exit status {self.exit_code}" + (f": {tail[0][:200]}" if tail else "")

@@ -12,7 +12,8 @@ Control messages (JSON over a SOCK_SEQPACKET socket):
 - client → server ``{"op": "run", "mode": "python"|"exec", "argv": [...], "limits": {...}}``
   with five descriptors (stdin, stdout, stderr, to-child, from-child); ``{"op": "kill"}``.
 - server → client ``{"op": "hello", "layers": {...}, "uid": n}`` once;
-  ``{"op": "exited", "status": n, "cpu": s, "timed_out": b}`` after each run.
+  ``{"op": "exited", "status": n, "cpu": s, "timed_out": b, "oom": b}`` after each run
+  (``oom``: the kernel killed a process of it for the cgroup's memory limit).
 
 Setup stream (client → child, on the to-child pipe): two 8-byte little-endian lengths (the
 files' JSON header, ``[[name, size, mode], ...]``, empty when there are no files; the
@@ -61,6 +62,7 @@ def _load(name: str) -> types.ModuleType:
 
 _load("errors")  # before wire, which imports from it
 iso: Any = _load("isolation")
+cg: Any = _load("cgroup")
 wire: Any = _load("wire")
 
 #: Each run's working directory, made for the run and removed after it (see _clear_workdir).
@@ -74,7 +76,7 @@ FD_TO_CHILD = 3
 FD_FROM_CHILD = 4
 FD_STATUS = 5
 _FD_SIZE = 4  # bytes of one descriptor in an SCM_RIGHTS message (a C int)
-_EXITED = b'{"op":"exited","status":%d,"cpu":%r,"timed_out":%s}'
+_EXITED = b'{"op":"exited","status":%d,"cpu":%r,"timed_out":%s,"oom":%s}'
 
 
 def _claim_uid() -> tuple[int, int] | None:
@@ -160,7 +162,19 @@ class Server:
                 self.active.discard("uid")
             else:
                 self.uid, self._uid_lock = claimed
-        # Opened before step 4, after which the minimal root has no /proc.
+        # Made before step 4, after which the minimal root has no /proc or /sys.
+        self.cgroup = None
+        if "cgroup" in disabled:
+            self.layers["cgroup"] = "disabled by the caller"
+        else:
+            tag = str(self.uid) if self.uid is not None else os.urandom(4).hex()
+            try:
+                self.cgroup = cg.RunGroup(f"verigrade-sandbox-{tag}")
+                self.layers["cgroup"] = "active"
+                self.active.add("cgroup")
+            except OSError as error:
+                self.layers["cgroup"] = f"{type(error).__name__}: {error}"
+        # Opened before step 4 too.
         self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         # Without a pid namespace per run, orphans of a run must come to us, not to the host's
         # init, so that reap_orphans finds them (needs no privilege: a normal user's mode).
@@ -292,6 +306,7 @@ class Server:
         )
         request["workdir"] = WORKDIR
         request["tmp_bytes"] = int(limits["file_bytes"])
+        request["memory_bytes"] = int(limits["memory_bytes"]) + request["tmp_bytes"]
         if len(self._plans) >= 64:  # callers vary their requests rarely; stay bounded
             self._plans.clear()
         self._plans[data] = request
@@ -310,6 +325,12 @@ class Server:
             request = {**plan, "workdir": workdir}
         elif plan["tmp_bytes"] != self.tmp_bytes:
             self._resize_tmp(plan["tmp_bytes"])
+        ooms = 0
+        if self.cgroup is not None:
+            # Everything the run holds counts: its memory and the files in its directory. One
+            # more process than its own: an exec run's init shim.
+            self.cgroup.limit(plan["memory_bytes"], plan["rlimits"][2] + 1)
+            ooms = self.cgroup.oom_kills()
         # Only the init shim of an exec run reports a status; a Python run is pid 1 itself.
         status_r, status_w = os.pipe() if request["mode"] == "exec" else (-1, -1)
         fds.append(status_w)
@@ -329,7 +350,7 @@ class Server:
             if fd >= 0:
                 os.close(fd)
         try:
-            self.supervise(pid, request["wall"], status_r)
+            self.supervise(pid, request["wall"], status_r, ooms)
         finally:
             if status_r >= 0:
                 os.close(status_r)
@@ -391,7 +412,7 @@ class Server:
         except OSError:
             self._replace_tmp()
 
-    def supervise(self, pid: int, wall_seconds: float, status_r: int) -> None:
+    def supervise(self, pid: int, wall_seconds: float, status_r: int, ooms: int) -> None:
         pidfd = os.pidfd_open(pid)
         deadline = time.monotonic() + wall_seconds
         timed_out = False
@@ -430,8 +451,12 @@ class Server:
             if reported.isdigit():
                 status = int(reported)
         cpu = usage.ru_utime + usage.ru_stime
+        oom = self.cgroup is not None and self.cgroup.oom_kills() > ooms
         # Formatted, not json.dumps'd: fewer objects touched per run (see serve()).
-        self.control.send(_EXITED % (status, cpu, b"true" if timed_out else b"false"))
+        self.control.send(
+            _EXITED
+            % (status, cpu, b"true" if timed_out else b"false", b"true" if oom else b"false")
+        )
 
     def kill(self, pid: int) -> None:
         """SIGKILL the run; as pid 1 of its namespace that takes every descendant with it."""
@@ -647,6 +672,8 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
     seccomp filter are in place before the fork (:meth:`Server.__init__`), and so is the
     run's pid namespace (:meth:`Server.run`).
 
+    0. Join the server's cgroup (if it has one), before anything the run should pay for; a
+       failure is held until step 1 has put FD_FROM_CHILD in place to report it.
     1. Put the run's pipes on descriptors 0-5 and close all others (:func:`_arrange_fds`),
        keeping the server's Landlock ruleset if it built one. First: a failure below is
        reported on FD_FROM_CHILD, and nothing of the server's (its control socket, its pid
@@ -676,13 +703,21 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
         are written as the sandbox uid (the run owns them) under its limits and every layer.
     14. Without a mount namespace, point the environment at this run's own directory.
 
-    A failure in 1-14 is written to FD_FROM_CHILD as ``E<error>`` and the child exits with
+    A failure in 0-14 is written to FD_FROM_CHILD as ``E<error>`` and the child exits with
     ``wire.SETUP_FAILED``. Then an exec run in a pid namespace forks its init shim (which
     inherits every layer), and the program gets ``R`` on FD_FROM_CHILD and starts.
     """
+    joined: OSError | None = None
+    if server.cgroup is not None:  # 0. first, so that all the run does is charged to it
+        try:
+            server.cgroup.join()
+        except OSError as error:
+            joined = error  # reported below, once FD_FROM_CHILD is in place
     try:
         keep = server.landlock.fd if server.landlock else 65536
         _arrange_fds(fds, keep)  # 1.
+        if joined is not None:
+            raise joined
         os.setsid()  # 2.
         if server.namespaces:  # 3.
             iso.unshare(server.namespaces)
@@ -825,7 +860,12 @@ def main() -> None:
     _enter_own_pid_namespace()
     control = socket.socket(fileno=int(sys.argv[1]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the client decides when we stop
-    Server(control, [name for name in disabled if name != "user_namespace"]).serve()
+    server = Server(control, [name for name in disabled if name != "user_namespace"])
+    try:
+        server.serve()
+    finally:
+        if server.cgroup is not None:
+            server.cgroup.close()
 
 
 if __name__ == "__main__":
