@@ -39,7 +39,7 @@ def report() -> dict[str, Any]:
         elif layers.get("uid") == "active":
             cleanup = "sandbox uid (every process of the uid is killed after a run)"
         else:
-            cleanup = "process group only: a daemon that calls setsid() can outlive its run"
+            cleanup = "child subreaper (every process a run leaves behind is killed after it)"
         return {
             "layers": {name: layers.get(name, "unknown") for name in ALL_LAYERS},
             "cleanup": cleanup,

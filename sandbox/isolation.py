@@ -12,14 +12,21 @@ Layers (the order a child applies them in, and why, is in the docstring of ``zyg
   ``/tmp`` that only root may write, holding each run's working directory ``/tmp/work``, made
   for the run and removed with all it holds before the next run (the whole tmpfs is replaced
   when a run left directories in it); ``/dev/shm`` read-only without Landlock.
+- ``minimal_root`` — the fork server pivots into a read-only tmpfs tree of exactly the
+  readable paths and devices (:func:`minimal_root`), so nothing else of the host exists for a
+  run: no ``/proc``, ``/sys``, ``/home``, ``/run``; Landlock does not cover ``stat``,
+  ``readlink``, ``connect`` to socket files or metadata writes, the minimal root does.
 - ``net_namespace`` / ``ipc_namespace`` / ``uts_namespace`` — no interfaces but a downed
   loopback, so no internet and no host loopback services; private SysV IPC.
 - ``uid`` — a dedicated unprivileged uid per fork server, so RLIMIT_NPROC is enforced and
-  host processes and root-only files are out of reach.
+  host processes and root-only files are out of reach. A normal user's server has none: it
+  enters a user namespace of its own (:func:`enter_user_namespace`) for the other layers,
+  and its runs keep uid 0 there with every capability dropped.
 - ``landlock`` — file access limited to the interpreter, system libraries and the working
   directory; TCP bind/connect denied; signals and abstract sockets scoped to the run.
-- ``seccomp`` — ptrace, process_vm_*, io_uring, bpf, keyrings, namespace and mount calls and
-  every non-Unix socket family fail with EPERM.
+- ``seccomp`` — ptrace, process_vm_*, io_uring, bpf, keyrings, namespace and mount calls (old
+  and new API), xattr and timestamp writes, memfd, SysV shm and POSIX mqueues, and every
+  non-Unix socket family fail with EPERM.
 - ``rlimits`` — CPU time, address space, processes, file size, open files, no core dumps.
 - ``cgroup`` — one memory and pids cgroup per fork server (``cgroup.py``): every page a run
   holds counts, tmpfs and kernel-held pages included, and so does every process.
