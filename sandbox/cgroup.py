@@ -115,6 +115,7 @@ class RunGroup:
             raise
         self.memory_bytes = -1
         self.processes = -1
+        self.oom_seen = self.oom_kills()
 
     def _try_v2(self, mount: str, own: str, name: str) -> bool:
         # Controllers reach a group only through its parent's subtree_control, which a
@@ -183,6 +184,14 @@ class RunGroup:
             if key == "oom_kill":
                 return int(value)
         return 0
+
+    def oom_killed_since_last_asked(self) -> bool:
+        """Whether the kernel killed a process for the memory limit since the last call.
+
+        One read per run: the count after a run is the count before the next one.
+        """
+        seen, self.oom_seen = self.oom_seen, self.oom_kills()
+        return self.oom_seen > seen
 
     def close(self) -> None:
         """Remove the groups (they must hold no process by now) and close every descriptor."""

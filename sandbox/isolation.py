@@ -484,6 +484,37 @@ _KEPT_FLAGS = ((1, _MS_RDONLY), (2, _MS_NOSUID), (4, _MS_NODEV), (8, _MS_NOEXEC)
                (1024, _MS_NOATIME), (2048, _MS_NODIRATIME), (4096, _MS_RELATIME))  # fmt: skip
 
 
+class _MountAttr(ctypes.Structure):
+    _fields_ = [
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    ]
+
+
+_SYS_MOUNT_SETATTR = 442  # the common table's number (x86_64, aarch64)
+_AT_RECURSIVE = 0x8000
+_MOUNT_ATTR_RDONLY, _MOUNT_ATTR_NOSUID, _MOUNT_ATTR_NODEV = 1, 2, 4
+
+
+def _seal_submounts(target: str, device: bool) -> None:
+    """Make every mount under ``target`` read-only too (a bind remount reaches only the top).
+
+    ``mount_setattr`` (Linux 5.12) does it in one call; an older kernel has no way short of
+    remounting each submount, and the paths bound here rarely have any, so it is skipped.
+    """
+    if os.uname().machine not in ("x86_64", "aarch64"):
+        return
+    flags = _MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID | (0 if device else _MOUNT_ATTR_NODEV)
+    attr = _MountAttr(flags, 0, 0, 0)
+    result = _libc.syscall(
+        _SYS_MOUNT_SETATTR, -100, target.encode(), _AT_RECURSIVE, ctypes.byref(attr), 32
+    )  # -100: AT_FDCWD
+    if result < 0 and ctypes.get_errno() != 38:  # ENOSYS: an older kernel
+        _check(result, f"mount_setattr {target}")
+
+
 def _bind_read_only(source_fd: int, target: str, device: bool) -> None:
     """Bind what ``source_fd`` names onto ``target`` and make that mount read-only."""
     mount(f"/proc/self/fd/{source_fd}", target, None, _MS_BIND | _MS_REC, None)
@@ -493,6 +524,7 @@ def _bind_read_only(source_fd: int, target: str, device: bool) -> None:
         if current & bit:
             flags |= ms_flag
     mount("none", target, None, flags, None)
+    _seal_submounts(target, device)
 
 
 def _covered(path: str, others: list[str]) -> bool:
@@ -517,6 +549,10 @@ def minimal_root(anchor: str, readable: list[str], devices: tuple[str, ...]) -> 
     """
     sources: list[tuple[str, int | str, bool]] = []  # (path, descriptor or link target, device)
     present = [path for path in readable if os.path.lexists(path)]
+    for path in present:
+        if path == "/tmp" or path.startswith("/tmp/"):
+            # Runs get a fresh tmpfs on /tmp, which would cover it: no interpreter there.
+            raise OSError(f"{path} is under /tmp, where each run's own tmpfs goes")
     try:
         for path in [*present, *devices]:
             if _covered(path, present):

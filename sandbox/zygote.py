@@ -325,12 +325,10 @@ class Server:
             request = {**plan, "workdir": workdir}
         elif plan["tmp_bytes"] != self.tmp_bytes:
             self._resize_tmp(plan["tmp_bytes"])
-        ooms = 0
         if self.cgroup is not None:
             # Everything the run holds counts: its memory and the files in its directory. One
             # more process than its own: an exec run's init shim.
             self.cgroup.limit(plan["memory_bytes"], plan["rlimits"][2] + 1)
-            ooms = self.cgroup.oom_kills()
         # Only the init shim of an exec run reports a status; a Python run is pid 1 itself.
         status_r, status_w = os.pipe() if request["mode"] == "exec" else (-1, -1)
         fds.append(status_w)
@@ -350,7 +348,7 @@ class Server:
             if fd >= 0:
                 os.close(fd)
         try:
-            self.supervise(pid, request["wall"], status_r, ooms)
+            self.supervise(pid, request["wall"], status_r)
         finally:
             if status_r >= 0:
                 os.close(status_r)
@@ -412,7 +410,7 @@ class Server:
         except OSError:
             self._replace_tmp()
 
-    def supervise(self, pid: int, wall_seconds: float, status_r: int, ooms: int) -> None:
+    def supervise(self, pid: int, wall_seconds: float, status_r: int) -> None:
         pidfd = os.pidfd_open(pid)
         deadline = time.monotonic() + wall_seconds
         timed_out = False
@@ -451,7 +449,7 @@ class Server:
             if reported.isdigit():
                 status = int(reported)
         cpu = usage.ru_utime + usage.ru_stime
-        oom = self.cgroup is not None and self.cgroup.oom_kills() > ooms
+        oom = self.cgroup is not None and self.cgroup.oom_killed_since_last_asked()
         # Formatted, not json.dumps'd: fewer objects touched per run (see serve()).
         self.control.send(
             _EXITED
