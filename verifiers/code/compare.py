@@ -6,14 +6,16 @@ Output of stdin/stdout tests:
   and trailing empty lines at the end are ignored. Leading whitespace is not.
 - The number of lines must match: printing only part of the answer fails.
 - A line matches when it is equal, or when it has the same number of whitespace-separated
-  tokens and each pair of tokens is equal or both are numbers within tolerance. Tolerance
-  applies only when both tokens are numbers and at least one is written as a non-integer
-  (``0.5``, ``1e-9``); integers must match exactly, so ``1000000007`` ≠ ``1000000008``.
+  tokens and each pair of tokens is equal or both are numbers within tolerance. The expected
+  token decides: an expected integer (``1000000007``) is matched only by the same text, so
+  not by ``1e9``, ``1000000007.0``, ``+5`` for ``5``, ``05`` or ``-0``; tolerance applies
+  only when the expected token is a non-integer number (``0.5``, ``1e-9``).
 
 Return values of function-call tests (built from exact plain types, see the sandbox's wire):
 
-- ``bool`` only equals ``bool`` (``True`` ≠ ``1``); ``int`` equals ``int`` exactly; when
-  either number is a ``float`` the two are compared within tolerance (NaN equals NaN).
+- ``bool`` only equals ``bool`` (``True`` ≠ ``1``); an expected ``int`` is matched only by an
+  equal ``int`` (not by ``1e9`` for ``1000000007``, nor ``3.0`` for ``3``); an expected
+  ``float`` by an ``int`` or ``float`` within tolerance (NaN equals NaN).
 - ``list`` and ``tuple`` are interchangeable (JSON references cannot say "tuple"); ``dict``
   keys must match and values compare by these rules; a ``set`` equals a set or a list of the
   same distinct elements; everything else compares with ``==`` on built-in types.
@@ -45,10 +47,12 @@ def _close(a: float, b: float, tolerance: float) -> bool:
 def _tokens_match(got: str, want: str, tolerance: float) -> bool:
     if got == want:
         return True
+    if _INTEGER.match(want):
+        # An integer answer is exact: a float near it (``1e9`` for ``1000000007``) is another
+        # answer, and so is other text of the same value (``+5``, ``05``, ``-0``).
+        return False
     if not (_NUMBER.match(got) and _NUMBER.match(want)):
         return False
-    if _INTEGER.match(got) and _INTEGER.match(want):
-        return False  # integers are exact; equal text was checked above
     return _close(float(got), float(want), tolerance)
 
 
@@ -78,9 +82,9 @@ def values_equal(got: Any, want: Any, tolerance: float) -> bool:
     g, w = type(got), type(want)
     if g is bool or w is bool:
         return g is w and got == want
-    if g in (int, float) and w in (int, float):
-        if g is int and w is int:
-            return bool(got == want)
+    if w is int:  # exact: a float within tolerance of an integer answer is another answer
+        return g is int and bool(got == want)
+    if w is float and g in (int, float):
         try:
             return _close(float(got), float(want), tolerance)
         except OverflowError:  # an int too large for a float cannot be near a float

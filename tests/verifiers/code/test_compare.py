@@ -20,11 +20,22 @@ TOL = 1e-6
         ("1  2\n", "1 2\n", True),  # token-wise: runs of spaces between tokens
         ("  3\n", "3\n", True),  # token-wise comparison ignores leading whitespace too
         ("0.3333333\n", "0.333333333\n", True),  # floats within tolerance
-        ("1e-9\n", "0\n", True),  # absolute tolerance near zero; one side is a float
+        ("1e-9\n", "0.0\n", True),  # absolute tolerance near zero, for an expected float
+        ("1e-9\n", "0\n", False),  # an expected integer is exact
         ("0.5\n", "0.6\n", False),
         ("1000000007\n", "1000000008\n", False),  # integers are exact
         ("007\n", "7\n", False),  # ... as written
-        ("3.0\n", "3\n", True),  # a float and an int are both numbers
+        ("3.0\n", "3\n", False),  # an expected integer wants integer text, not a float
+        # Red team: a float printed for an integer answer, within tolerance of it.
+        ("1e9\n", "1000000007\n", False),
+        ("1000000007.0\n", "1000000007\n", False),
+        ("1000000006.9999999\n", "1000000007\n", False),
+        ("+5\n", "5\n", False),  # integer text must be the same text: no sign ...
+        ("05\n", "5\n", False),  # ... no leading zero ...
+        ("-0\n", "0\n", False),  # ... no negative zero
+        ("5\n", "05\n", False),  # the expected side is taken as written
+        ("3\n", "3.0\n", True),  # an expected float takes any number within tolerance
+        ("1000000007\n", "1e9\n", True),  # ... even one written as an integer
         ("YES\n", "yes\n", False),  # case matters
         ("1\n", "1\n2\n", False),  # printing only part of the answer
         ("1\n2\n3\n", "1\n2\n", False),  # extra lines
@@ -32,7 +43,7 @@ TOL = 1e-6
         ("1 2 3\n", "1 2\n", False),  # extra token
         ("nan\n", "nan\n", True),
         ("inf\n", "1e308\n", False),
-        ("abc 1.0000001\n", "abc 1\n", True),
+        ("abc 1.0000001\n", "abc 1.0\n", True),
         ("", "\n", True),  # both empty
         ("PASS\n", "42\n", False),
     ],
@@ -48,13 +59,18 @@ def test_output_comparison(got: str, want: str, same: bool) -> None:
         (True, 1, False),  # bool is not an int here
         (1, True, False),
         (False, False, True),
-        (3.0000000001, 3, True),
+        (3.0000000001, 3, False),  # an expected int is matched only by an exact int
+        (3.0, 3, False),
+        (1e9, 1000000007, False),  # red team: a float within tolerance of an int answer
+        ([1.0, 2], [1, 2], False),
+        (3, 3.0000000001, True),  # an expected float takes an int within tolerance
         (2**70, 2**70 + 1, False),  # big ints exact
         (2**1100, 1.0, False),  # too big for a float: not close to any float
         ((1, 2), [1, 2], True),  # JSON cannot say "tuple"
         ([1, [2, (3,)]], [1, [2, [3]]], True),
         ([1, 2], [1, 2, 3], False),
-        ({"a": 1.0}, {"a": 1}, True),
+        ({"a": 1.0}, {"a": 1}, False),
+        ({"a": 1}, {"a": 1.0}, True),
         ({"a": 1}, {"b": 1}, False),
         ({1, 2}, [2, 1], True),
         ({1, 2}, [1, 1, 2], False),

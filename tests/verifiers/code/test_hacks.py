@@ -186,3 +186,35 @@ def test_hack_scores_zero(name: str, style: str, program: str) -> None:
     verdict = grade_one(program, style)
     assert verdict.score == 0.0, (name, verdict.reason, verdict.details)
     assert verdict.status in ("ok", "timeout")
+
+
+def grade_reference(program: str, reference: dict[str, Any]) -> Any:
+    verifier = CodeVerifier.from_options({"test_seconds": 1.0})
+    completion = f"```python\n{program}\n```"
+    return verifier.verify(Sample(completion=completion, reference=reference))
+
+
+# Red-team findings: each scored 1.0 before the fix of its class, and must score zero.
+# (name, reference, program)
+RED_TEAM: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "float_for_an_integer",
+        {"tests": [{"input": "", "output": "1000000007\n"}]},
+        "print(1e9)",
+    ),
+    (
+        "float_for_an_integer",
+        {"fn_name": "answer", "tests": [{"args": [], "expected": 1000000007}]},
+        "def answer():\n    return 1e9",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "reference", "program"),
+    RED_TEAM,
+    ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(RED_TEAM)],
+)
+def test_red_team_hack_scores_zero(name: str, reference: dict[str, Any], program: str) -> None:
+    verdict = grade_reference(program, reference)
+    assert verdict.score == 0.0, (name, verdict.reason, verdict.details)
