@@ -17,8 +17,9 @@ Return values of function-call tests (built from exact plain types, see the sand
   equal ``int`` (not by ``1e9`` for ``1000000007``, nor ``3.0`` for ``3``); an expected
   ``float`` by an ``int`` or ``float`` within tolerance (NaN equals NaN).
 - ``list`` and ``tuple`` are interchangeable (JSON references cannot say "tuple"); ``dict``
-  keys must match and values compare by these rules; a ``set`` equals a set or a list of the
-  same distinct elements; everything else compares with ``==`` on built-in types.
+  keys must match and values compare by these rules; a ``set`` (or ``frozenset``) equals only
+  a set of exactly the same elements, never a list or tuple, whose order is part of the
+  answer; everything else compares with ``==`` on built-in types.
 """
 
 from __future__ import annotations
@@ -97,9 +98,31 @@ def values_equal(got: Any, want: Any, tolerance: float) -> bool:
         return got.keys() == want.keys() and all(
             values_equal(got[k], want[k], tolerance) for k in got
         )
-    if g in (set, frozenset) and w in (set, frozenset, list, tuple):
-        try:
-            return got == set(want) and (w in (set, frozenset) or len(set(want)) == len(want))
-        except TypeError:  # unhashable expected elements
-            return False
+    if g in _SETS or w in _SETS:
+        # Only a set answers a set: an expected list's order is part of the answer.
+        return (
+            g in _SETS
+            and w in _SETS
+            and len(got) == len(want)
+            and {_exact(item) for item in got} == {_exact(item) for item in want}
+        )
     return g is w and bool(got == want)
+
+
+_SETS = (set, frozenset)
+
+
+def _exact(value: Any) -> Any:
+    """A hashable key under which two set elements (or keys) are equal only when exactly equal.
+
+    Python's own ``==`` says ``{True} == {1} == {1.0}``; the type goes into the key so that
+    ``bool``, ``int`` and ``float`` stay apart here as everywhere else, and NaN equals NaN.
+    """
+    kind = type(value)
+    if kind is float and math.isnan(value):
+        return (float, "nan")
+    if kind is tuple:
+        return (tuple, tuple([_exact(item) for item in value]))
+    if kind is frozenset:
+        return (frozenset, frozenset([_exact(item) for item in value]))
+    return (kind, value)

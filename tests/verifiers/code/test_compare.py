@@ -72,8 +72,17 @@ def test_output_comparison(got: str, want: str, same: bool) -> None:
         ({"a": 1.0}, {"a": 1}, False),
         ({"a": 1}, {"a": 1.0}, True),
         ({"a": 1}, {"b": 1}, False),
-        ({1, 2}, [2, 1], True),
+        ({1, 2}, [1, 2], False),  # red team: order is part of an expected list's answer
+        ({1, 2}, (1, 2), False),
         ({1, 2}, [1, 1, 2], False),
+        ([1, 2], {1, 2}, False),
+        ({1, 2}, {2, 1}, True),
+        (frozenset({1, 2}), {1, 2}, True),  # set and frozenset are interchangeable
+        ({True}, {1}, False),  # set elements keep bool, int and float apart too
+        ({1.0}, {1}, False),
+        ({(1, 2)}, {(1, 2)}, True),
+        ({(1, True)}, {(1, 1)}, False),
+        ({float("nan")}, {float("nan")}, True),
         ("1", 1, False),
         (None, None, True),
         (None, 0, False),

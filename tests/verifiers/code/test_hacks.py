@@ -207,6 +207,19 @@ RED_TEAM: list[tuple[str, dict[str, Any], str]] = [
         {"fn_name": "answer", "tests": [{"args": [], "expected": 1000000007}]},
         "def answer():\n    return 1e9",
     ),
+    (
+        "set_for_a_sorted_list",
+        {"fn_name": "answer", "tests": [{"args": [[3, 1, 2, 3]], "expected": [1, 2, 3]}]},
+        "def answer(xs):\n    return set(xs)",
+    ),
+    (
+        "set_for_a_sorted_list",  # the test's own == compares a rebuilt set with a list
+        {
+            "test_code": "def check(candidate):\n    assert candidate([3, 1, 2, 3]) == [1, 2, 3]\n",
+            "entry_point": "answer",
+        },
+        "def answer(xs):\n    return set(xs)",
+    ),
 ]
 
 
