@@ -17,7 +17,9 @@ Return values of function-call tests (built from exact plain types, see the sand
   equal ``int`` (not by ``1e9`` for ``1000000007``, nor ``3.0`` for ``3``); an expected
   ``float`` by an ``int`` or ``float`` within tolerance (NaN equals NaN).
 - ``list`` and ``tuple`` are interchangeable (JSON references cannot say "tuple"); ``dict``
-  keys must match and values compare by these rules; a ``set`` (or ``frozenset``) equals only
+  keys must match exactly (``True``, ``1`` and ``1.0`` are three keys) and values compare by
+  these rules; when every expected key is a ``str`` (a JSON object, which has no int keys) a
+  returned ``int`` key matches its ``str()``; a ``set`` (or ``frozenset``) equals only
   a set of exactly the same elements, never a list or tuple, whose order is part of the
   answer; everything else compares with ``==`` on built-in types.
 """
@@ -95,9 +97,7 @@ def values_equal(got: Any, want: Any, tolerance: float) -> bool:
             values_equal(a, b, tolerance) for a, b in zip(got, want, strict=True)
         )
     if g is dict and w is dict:
-        return got.keys() == want.keys() and all(
-            values_equal(got[k], want[k], tolerance) for k in got
-        )
+        return _dicts_equal(got, want, tolerance)
     if g in _SETS or w in _SETS:
         # Only a set answers a set: an expected list's order is part of the answer.
         return (
@@ -110,6 +110,31 @@ def values_equal(got: Any, want: Any, tolerance: float) -> bool:
 
 
 _SETS = (set, frozenset)
+
+
+def _dicts_equal(got: dict[Any, Any], want: dict[Any, Any], tolerance: float) -> bool:
+    """Same keys (exactly, see :func:`_exact`) and equal values under each.
+
+    A JSON reference cannot have int keys, so when every expected key is a ``str``, a
+    returned ``int`` key stands for its ``str()`` (``1`` for ``"1"``, not ``"01"``); a ``bool``
+    or ``float`` key never does.
+    """
+    if len(got) != len(want):
+        return False
+    json_keys = all(type(key) is str for key in want)
+    by_key: dict[Any, Any] = {}
+    for key, value in got.items():
+        if json_keys and type(key) is int:
+            key = str(key)
+        exact = _exact(key)
+        if exact in by_key:  # 1 and "1" both standing for "1": one key cannot answer twice
+            return False
+        by_key[exact] = value
+    for key, value in want.items():
+        exact = _exact(key)
+        if exact not in by_key or not values_equal(by_key[exact], value, tolerance):
+            return False
+    return True
 
 
 def _exact(value: Any) -> Any:

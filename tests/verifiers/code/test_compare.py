@@ -72,6 +72,20 @@ def test_output_comparison(got: str, want: str, same: bool) -> None:
         ({"a": 1.0}, {"a": 1}, False),
         ({"a": 1}, {"a": 1.0}, True),
         ({"a": 1}, {"b": 1}, False),
+        # JSON has no int keys: int keys answer an expected object's string keys, by str().
+        ({1: "a", -2: "b"}, {"1": "a", "-2": "b"}, True),
+        ({"x": {1: [1]}}, {"x": {"1": [1]}}, True),
+        ({1: "a"}, {"1": "b"}, False),
+        ({1: "a"}, {"01": "a"}, False),  # only the text str() gives
+        ({1: "a"}, {"+1": "a"}, False),
+        ({True: "a"}, {"True": "a"}, False),  # bool keys are not int keys
+        ({True: "a"}, {"1": "a"}, False),
+        ({1.0: "a"}, {"1.0": "a"}, False),  # nor are float keys
+        ({1: "a", "1": "a"}, {"1": "a", "2": "a"}, False),  # two keys cannot answer one
+        ({"1": "a"}, {1: "a"}, False),  # an expected int key wants an int key
+        ({1: "a", 2: "b"}, {"1": "a", 2: "b"}, False),  # mixed keys: not JSON, exact
+        ({True: "a"}, {1: "a"}, False),  # keys keep bool, int and float apart
+        ({1.0: "a"}, {1: "a"}, False),
         ({1, 2}, [1, 2], False),  # red team: order is part of an expected list's answer
         ({1, 2}, (1, 2), False),
         ({1, 2}, [1, 1, 2], False),

@@ -62,6 +62,13 @@ def test_function_call_with_wrong_type() -> None:
     assert [t["passed"] for t in verdict.details["tests"]] == [False, True]
 
 
+def test_int_keys_answer_the_string_keys_of_a_json_reference() -> None:
+    # JSON objects have string keys only, so {"1": "a"} is how a reference says {1: "a"}.
+    reference = {"fn_name": "f", "tests": [{"args": [], "expected": {"1": "a", "10": "b"}}]}
+    assert verify("def f():\n    return {1: 'a', 10: 'b'}", reference).score == 1.0
+    assert verify("def f():\n    return {1: 'a', 10: 'c'}", reference).score == 0.0
+
+
 def test_function_exception_fails_that_test_only() -> None:
     code = "def add(a, b):\n    if a == 1:\n        raise ValueError('no')\n    return a + b"
     verdict = verify(code, ADD_CALLS)
