@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from typing import Any
 
 import pytest
@@ -43,6 +46,14 @@ TOL = 1e-6
         ("1 2 3\n", "1 2\n", False),  # extra token
         ("nan\n", "nan\n", True),
         ("inf\n", "1e308\n", False),
+        ("-inf\n", "-Infinity\n", True),
+        ("1.\n", "1.0\n", True),  # the number grammar: [+-]?(d+(.d*)?|.d+)([eE][+-]?d+)?
+        (".5\n", "0.5\n", True),
+        (".\n", "0.0\n", False),
+        ("1e\n", "1.0\n", False),
+        ("e5\n", "0.0\n", False),
+        ("1_000.0\n", "1000.0\n", False),  # float() takes underscores; the grammar does not
+        ("\u0661.\u0665\n", "1.5\n", False),  # nor Arabic-Indic digits (float() takes them)
         ("abc 1.0000001\n", "abc 1.0\n", True),
         ("", "\n", True),  # both empty
         ("PASS\n", "42\n", False),
@@ -105,3 +116,41 @@ def test_output_comparison(got: str, want: str, same: bool) -> None:
 )
 def test_value_comparison(got: Any, want: Any, same: bool) -> None:
     assert values_equal(got, want, TOL) is same
+
+
+# Adversarial number-like tokens of 1 MiB (the output cap is about that). A backtracking
+# pattern took 7-33 s on 24,000 characters and would take hours here; a linear reading takes
+# milliseconds. The subprocess timeout only guards against a hang; nothing here is timed.
+LONG_TOKENS = """
+from verigrade.verifiers.code.compare import compare_output
+
+n = 1 << 20
+cases = [
+    ("1" * n + "x", "0.5", False),
+    ("1" * n + "e", "0.5", False),
+    ("1" * n + "." + "1" * n + "e+", "0.5", False),
+    ("." + "1" * n + "x", "0.5", False),
+    ("1" * n + "e-" + "1" * n, "0.5", False),  # a number: 0.0 after underflow
+    ("1" * n + "e-" + "1" * n, "0.0", True),
+    ("0." + "0" * n + "1", "0.0", True),
+    ("1" * n + ".0", "1" * n, False),  # an expected integer wants integer text
+    ("1" * n, "1" * n, True),
+    ("0.5", "1" * n + "x", False),  # the expected side is read the same way
+    ("1" * n + "x", "1" * n + "y", False),
+    (" ".join(["1.0"] * (n // 4)), " ".join(["1"] * (n // 4)), False),
+    (" ".join(["1.0"] * (n // 4)), " ".join(["1.0000000001"] * (n // 4)), True),
+]
+for got, want, same in cases:
+    assert (compare_output(got, want, 1e-6) is None) is same, (got[:20], want[:20])
+print("ok")
+"""
+
+
+def test_megabyte_tokens_are_judged_correctly_without_backtracking() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(LONG_TOKENS)],
+        capture_output=True,
+        text=True,
+        timeout=60,  # a hang guard: a linear reading takes well under a second
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "ok\n", "")
