@@ -303,6 +303,15 @@ class _AssertsCannotFail(ast.NodeTransformer):
         return ast.copy_location(guarded, node)
 
 
+def _compile(tree: ast.Module, filename: str) -> CodeType:
+    """Bytecode for trusted test code that keeps its asserts.
+
+    ``compile`` follows the interpreter's ``-O``/``PYTHONOPTIMIZE`` by default, which strips
+    asserts: every assert-style test would pass whatever the program returned.
+    """
+    return compile(tree, filename, "exec", optimize=0)
+
+
 def _dry_run_code(test_code: str, scan: _Scan, prelude: ast.Module | None) -> CodeType | None:
     """The test code compiled for a dry run, or None when one would not help or is unsafe.
 
@@ -317,7 +326,7 @@ def _dry_run_code(test_code: str, scan: _Scan, prelude: ast.Module | None) -> Co
         if any(isinstance(node, _CATCHERS) for node in ast.walk(root)):
             return None
     tree = ast.fix_missing_locations(_AssertsCannotFail().visit(tree))
-    return compile(tree, "<test_code>", "exec")
+    return _compile(tree, "<test_code>")
 
 
 @dataclass
@@ -343,8 +352,8 @@ def _prepare(test_code: str, entry_point: str, prelude: str | None) -> _Prepared
     if prelude_tree is not None:
         bound = bound | _bound_names(prelude_tree)
     return _Prepared(
-        test=compile(test_tree, "<test_code>", "exec"),
-        prelude=compile(prelude_tree, "<prelude>", "exec") if prelude_tree else None,
+        test=_compile(test_tree, "<test_code>"),
+        prelude=_compile(prelude_tree, "<prelude>") if prelude_tree else None,
         program_names=frozenset(_program_names(scan.used, bound) | {entry_point}),
         literal_calls=tuple(scan.literal_calls[:_AHEAD_AT_MOST]),
         dry_run=_dry_run_code(test_code, scan, prelude_tree),

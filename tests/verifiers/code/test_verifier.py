@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -99,6 +101,49 @@ def test_assert_style() -> None:
 
 
 ADD_ASSERTS = {"test_code": "assert add(1, 2) == 3", "entry_point": "add"}
+
+# The judge under -O: asserts in the test code and in the prelude (a helper that asserts),
+# with a loop so that the dry run's compiled copy is used too.
+JUDGE_UNDER_O = """
+import sys
+from verigrade.verifiers import Sample
+from verigrade.verifiers.code import CodeVerifier
+
+reference = {
+    "test_code": (
+        "def check(candidate):\\n"
+        "    assert candidate(1) == 2\\n"
+        "    for i in range(3):\\n"
+        "        assert candidate(i) == i + 1\\n"
+        "    expect(candidate(5), 6)\\n"
+    ),
+    "prelude": "def expect(got, want):\\n    assert got == want, (got, want)\\n",
+    "entry_point": "inc",
+}
+verifier = CodeVerifier.from_options({"test_seconds": 2.0})
+scores = []
+for body in ("return x + 1", "return 0", "return x + 1 if x < 5 else 0"):
+    program = f"```python\\ndef inc(x):\\n    {body}\\n```"
+    scores.append(verifier.verify(Sample(completion=program, reference=reference)).score)
+print(sys.flags.optimize, scores)
+"""
+
+
+@pytest.mark.parametrize(
+    ("flags", "environment"), [(["-O"], {}), ([], {"PYTHONOPTIMIZE": "1"})], ids=["-O", "env"]
+)
+def test_the_judge_keeps_asserts_under_optimize(
+    flags: list[str], environment: dict[str, str]
+) -> None:
+    result = subprocess.run(
+        [sys.executable, *flags, "-c", JUDGE_UNDER_O],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **environment},
+        timeout=120,  # a hang guard
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == "1 [1.0, 0.0, 0.0]\n"
 
 
 @pytest.mark.parametrize("reference", [ADD_STDIO, ADD_CALLS, ADD_ASSERTS])
