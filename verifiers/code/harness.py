@@ -5,7 +5,9 @@ name it uses that neither it nor the optional trusted ``prelude`` defines (the e
 first of all) becomes a *remote function*: calling it sends the arguments to the program in
 the sandbox and returns the value it sent back, rebuilt from exact plain types. So the
 program never sees a test or an expected value, cannot patch the harness, cannot end the test
-early with ``exit(0)``, and cannot hand the asserts an object whose ``__eq__`` lies.
+early with ``exit(0)``, and cannot hand the asserts an object whose ``__eq__`` lies. What the
+program raises comes back as a :class:`ProgramError` (of the built-in type it names, when
+that type steers nothing: never a ``StopIteration`` that would quietly end a test's ``map``).
 
 A round trip to the program costs ~0.1 ms of CPU, so the calls the test will make are sent
 ahead in one batch and answered in order while the test runs: the calls with literal
@@ -42,13 +44,62 @@ class RemoteFailure(BaseException):
     """The program died, or answered with something that is not a value."""
 
 
-def _exception_type(reason: str) -> type[BaseException]:
-    """The built-in exception a remote error names, so tests that expect one still work."""
-    name = reason.partition(":")[0].strip()
-    candidate = getattr(builtins, name, None)
-    if isinstance(candidate, type) and issubclass(candidate, Exception):
-        return candidate
-    return RemoteFailure
+class ProgramError(Exception):
+    """An exception the program raised in a call, rebuilt here from its ``"Type: message"``.
+
+    An ``Exception``, so test code that catches exceptions from the function under test
+    catches this too. ``reason`` is the text the program sent; ``str()`` is its message.
+    """
+
+    reason: str = ""
+
+
+#: Built-in exceptions the interpreter itself acts on when a call raises them: a
+#: StopIteration from a function that ``map``, ``filter``, ``iter(f, sentinel)``, ``next(it,
+#: default)`` or an iterator's ``__next__`` calls ends that iteration quietly, so
+#: ``assert not any(map(candidate, xs))`` would pass; groups are split by ``except*``.
+#: BaseExceptions (SystemExit, KeyboardInterrupt, GeneratorExit) are never rebuilt either.
+_STEERING: tuple[type[BaseException], ...] = (
+    StopIteration,
+    StopAsyncIteration,
+    *[getattr(builtins, n) for n in ("BaseExceptionGroup",) if hasattr(builtins, n)],  # 3.11+
+)
+
+
+@functools.cache
+def _rebuilt_type(name: str) -> type[ProgramError]:
+    """``ProgramError`` as the built-in exception ``name`` too, when it steers nothing."""
+    named = getattr(builtins, name, None)
+    if (
+        not isinstance(named, type)
+        or not issubclass(named, Exception)
+        or issubclass(named, _STEERING)
+    ):
+        return ProgramError
+    # The built-in first, so that the instance is laid out as one; `except ValueError` in a
+    # test that expects the program to raise it still works.
+    rebuilt: type[ProgramError] = type(name, (named, ProgramError), {"__module__": __name__})
+    return rebuilt
+
+
+def _remote_error(reason: str) -> ProgramError:
+    """The exception to raise in the test for a remote error ``"Type: message"``.
+
+    The program chooses what it raises, and even the type's name (a class can be called
+    anything), so nothing it sends may become an exception that makes the test or the judge
+    do anything but fail, or catch what it catches from the function under test: only
+    exceptions outside :data:`_STEERING` keep their built-in type, and the judge's own
+    (:class:`RemoteTimeout`, :class:`RemoteFailure`) cannot be named.
+    """
+    name, _, message = reason.partition(":")
+    kind = _rebuilt_type(name.strip())
+    error: ProgramError
+    try:  # as a built-in, str(error) is the program's own message, as a test would see it
+        error = ProgramError(reason) if kind is ProgramError else kind(message.removeprefix(" "))
+    except Exception:  # e.g. UnicodeDecodeError wants five arguments
+        error = ProgramError(reason)
+    error.reason = reason
+    return error
 
 
 class Calls:
@@ -97,7 +148,7 @@ def remote_function(calls: Calls, name: str) -> Callable[..., Any]:
         if status == "timeout":
             raise RemoteTimeout(f"{name}: {value}")
         if isinstance(value, str) and not value.startswith(("the program", "unreadable")):
-            raise _exception_type(value)(value)
+            raise _remote_error(value)
         raise RemoteFailure(f"{name}: {value}")
 
     call.__name__ = call.__qualname__ = name
@@ -457,6 +508,8 @@ def run_check(
         return "timeout", str(error)
     except RemoteFailure as error:
         return "failed", str(error)[:300]
+    except ProgramError as error:  # before AssertionError: the program may have raised one
+        return "failed", f"the program raised {error.reason[:200]}"
     except AssertionError as error:
         return "failed", f"assertion failed{': ' + str(error)[:200] if str(error) else ''}"
     except Exception as error:

@@ -220,6 +220,23 @@ RED_TEAM: list[tuple[str, dict[str, Any], str]] = [
         },
         "def answer(xs):\n    return set(xs)",
     ),
+    (
+        "stop_iteration_ends_the_tests_map",
+        {
+            "test_code": "def check(candidate):\n    assert all(map(candidate, [2, 4]))\n"
+            "    assert not any(map(candidate, [1, 3]))\n",
+            "entry_point": "is_even",
+        },
+        "def is_even(x):\n    raise StopIteration",
+    ),
+    (
+        "stop_iteration_ends_the_tests_map",  # by name only: a class of the program's own
+        {
+            "test_code": "def check(candidate):\n    assert not any(map(candidate, [1, 3]))\n",
+            "entry_point": "is_even",
+        },
+        "class StopIteration(Exception):\n    pass\ndef is_even(x):\n    raise StopIteration",
+    ),
 ]
 
 

@@ -238,3 +238,94 @@ def test_placeholders_allow_comparison_and_arithmetic_but_no_value() -> None:
     for use in (bool, len, iter, int, float, str, repr, hash, lambda u: u.real, lambda u: 1 in u):
         with pytest.raises(harness._ValueNeeded):
             use(unknown)
+
+
+# Red team: tests that a StopIteration from the program ended early, so they passed. The
+# honest function passes each; one that raises StopIteration (or names it) must not.
+STEERED_BY_STOP_ITERATION = {
+    "map": "def check(candidate):\n    assert not any(map(candidate, [1, 3, 5]))\n",
+    "all_map": "def check(candidate):\n    assert all(map(candidate, [2, 4]))\n"
+    "    assert not any(map(candidate, [1, 3]))\n",
+    "filter": "def check(candidate):\n    assert list(filter(candidate, [1, 3])) == []\n",
+    "next_default": "def check(candidate):\n    assert next(map(candidate, [1]), False) is False\n",
+    "iter_sentinel": "def check(candidate):\n    assert list(iter(lambda: candidate(1), False)) == []\n",
+    "iterator_class": (
+        "class Answers:\n"
+        "    def __init__(self, f, xs):\n"
+        "        self.f, self.xs = f, iter(xs)\n"
+        "    def __iter__(self):\n"
+        "        return self\n"
+        "    def __next__(self):\n"
+        "        return self.f(next(self.xs))\n"
+        "def check(candidate):\n"
+        "    assert not any(Answers(candidate, [1, 3]))\n"
+    ),
+    "generator": (  # here PEP 479 already turns it into a RuntimeError; pinned anyway
+        "def check(candidate):\n"
+        "    def answers():\n"
+        "        for x in [1, 3]:\n"
+        "            yield candidate(x)\n"
+        "    assert not any(answers())\n"
+    ),
+}
+
+
+def _is_even(x: int) -> bool:
+    return x % 2 == 0
+
+
+def _stop(x: int) -> bool:
+    raise StopIteration
+
+
+@pytest.mark.parametrize("name", sorted(STEERED_BY_STOP_ITERATION))
+def test_a_stop_iteration_from_the_program_cannot_end_the_tests_loop(name: str) -> None:
+    test_code = STEERED_BY_STOP_ITERATION[name]
+    assert _check(test_code, _is_even)[0] == "passed"
+    assert _check(test_code, _stop)[0] == "failed"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "StopIteration",
+        "StopAsyncIteration",
+        "GeneratorExit",
+        "KeyboardInterrupt",
+        "SystemExit",
+        "BaseException",
+        "ExceptionGroup",  # constructing it from one string fails in the judge
+        "BaseExceptionGroup",
+        "UnicodeDecodeError",  # wants five arguments
+        "RemoteFailure",  # ours, not a built-in: the program cannot name the judge's own
+        "Nonsense",
+    ],
+)
+def test_a_remote_error_that_could_steer_the_judge_is_a_plain_program_error(name: str) -> None:
+    error = harness._remote_error(f"{name}: boom")
+    assert type(error) is harness.ProgramError
+    assert str(error) == f"{name}: boom"
+
+
+def test_a_remote_error_of_a_plain_type_is_rebuilt_so_tests_that_expect_it_pass() -> None:
+    error = harness._remote_error("ValueError: negative")
+    assert isinstance(error, ValueError) and isinstance(error, harness.ProgramError)
+    assert str(error) == "negative" and error.reason == "ValueError: negative"
+    assert isinstance(harness._remote_error("FileNotFoundError: x"), OSError)
+    expects = (
+        "def check(candidate):\n"
+        "    try:\n"
+        "        candidate(-1)\n"
+        "    except ValueError as error:\n"
+        "        assert str(error) == 'negative'\n"
+        "    else:\n"
+        "        raise AssertionError\n"
+    )
+
+    def root(x: int) -> int:
+        if x < 0:
+            raise ValueError("negative")
+        return x
+
+    assert _check(expects, root)[0] == "passed"
+    assert _check(expects, lambda x: x)[0] == "failed"
