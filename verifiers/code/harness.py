@@ -1,9 +1,12 @@
 """Assert-style test code (HumanEval's ``check(candidate)``) run by the judge, not the program.
 
-The test code is trusted reference data, so it runs here, in the verifier's process. Every
-name it uses that neither it nor the optional trusted ``prelude`` defines (the entry point
-first of all) becomes a *remote function*: calling it sends the arguments to the program in
-the sandbox and returns the value it sent back, rebuilt from exact plain types. So the
+The test code is trusted reference data, so it runs here, in the verifier's process, after
+the optional trusted ``prelude`` (for HumanEval, the prompt). The entry point, and only it,
+is a *remote function*: calling it sends the arguments to the program in the sandbox and
+returns the value it sent back, rebuilt from exact plain types. Any other name the test
+needs comes from the test, the prelude or the builtins, never from the program: a program
+that defined HumanEval/32's ``poly`` would be writing its own judge. A test that uses a name
+nobody defines is a broken reference (:class:`BrokenReference`), whatever the program. So the
 program never sees a test or an expected value, cannot patch the harness, cannot end the test
 early with ``exit(0)``, and cannot hand the asserts an object whose ``__eq__`` lies. What the
 program raises comes back as a :class:`ProgramError` (of the built-in type it names, when
@@ -155,9 +158,6 @@ def remote_function(calls: Calls, name: str) -> Callable[..., Any]:
     return call
 
 
-_BINDERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_IMPORTS = (ast.Import, ast.ImportFrom)
-_ASSIGNS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
 _LITERAL_ERRORS = (ValueError, TypeError, SyntaxError, RecursionError, wire.WireError)
 
 
@@ -182,30 +182,6 @@ def _children(node: ast.AST) -> list[ast.AST]:
     return found
 
 
-def _bind(node: ast.AST, names: set[str]) -> None:
-    """Add the names ``node`` itself binds (not those of statements nested in it)."""
-    if isinstance(node, _BINDERS):
-        names.add(node.name)
-    elif isinstance(node, _IMPORTS):
-        names.update((a.asname or a.name).split(".")[0] for a in node.names)
-    elif isinstance(node, _ASSIGNS):
-        stack: list[ast.AST] = list(node.targets) if isinstance(node, ast.Assign) else [node.target]
-        while stack:
-            target = stack.pop()
-            if isinstance(target, ast.Name):
-                names.add(target.id)
-            stack.extend(_children(target))
-
-
-def _bound_names(tree: ast.Module) -> set[str]:
-    """Names the module binds at its top level, or anywhere inside a top-level if/try."""
-    names: set[str] = set()
-    for node in tree.body:
-        for sub in ast.walk(node) if isinstance(node, (ast.If, ast.Try)) else [node]:
-            _bind(sub, names)
-    return names
-
-
 def _literal(node: ast.AST) -> Any:
     """``ast.literal_eval(node)``, with the common shapes done here without its closures."""
     if isinstance(node, ast.Constant):
@@ -220,15 +196,8 @@ def _literal(node: ast.AST) -> Any:
     return ast.literal_eval(node)  # the rest (signs, sets, complex sums) and every refusal
 
 
-#: Whether a node binds names (as ``_bound_names`` finds them): not at all, by itself (a
-#: top-level statement), or with everything inside it (within a top-level if/try).
-_NONE, _SELF, _ALL = 0, 1, 2
-
-
 @dataclass
 class _Scan:
-    used: set[str]
-    bound: set[str]
     literal_calls: list[str]
     computed_calls: bool  # a call to a callee with computed arguments, or one in a loop
 
@@ -237,26 +206,16 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.comprehension)
 
 
 def _scan(tree: ast.Module, callees: set[str]) -> _Scan:
-    """One pass over the test code: names read, names bound, and calls to ``callees``.
-
-    The same answers as three ``ast.walk`` passes (every ``Name``, :func:`_bound_names`, the
-    literal calls) gave; each of those cost about what parsing the test code does.
-    """
-    used: set[str] = set()
-    bound: set[str] = set()
+    """One pass over the test code for its calls to ``callees``: the literal ones, and whether
+    there are others (computed arguments, or calls in a loop)."""
     found: list[tuple[int, int, str]] = []
     sites = 0
     loops = False
-    stack: list[tuple[ast.AST, int]] = [(node, _SELF) for node in tree.body]
+    stack: list[ast.AST] = list(tree.body)
     while stack:
-        node, binds = stack.pop()
-        if isinstance(node, ast.Name):
-            used.add(node.id)
-            continue  # its only child is the context
-        if isinstance(node, ast.Constant):
-            continue
-        if binds:
-            _bind(node, bound)
+        node = stack.pop()
+        if isinstance(node, (ast.Name, ast.Constant)):
+            continue  # nothing inside but a context
         if isinstance(node, _LOOPS):
             loops = True
         if isinstance(node, ast.Call):
@@ -270,19 +229,10 @@ def _scan(tree: ast.Module, callees: set[str]) -> _Scan:
                     pass
                 else:
                     found.append((node.lineno, node.col_offset, encoded))
-        if binds == _ALL or (binds == _SELF and isinstance(node, (ast.If, ast.Try))):
-            inner = _ALL
-        else:
-            inner = _NONE
-        for child in _children(node):
-            stack.append((child, inner))
+        stack.extend(_children(node))
     found.sort(key=lambda item: item[:2])
     calls = [args for _, _, args in found]
-    return _Scan(used, bound, calls, sites > len(calls) or (loops and sites > 0))
-
-
-def _program_names(used: set[str], bound: set[str]) -> set[str]:
-    return {n for n in used - bound if not hasattr(builtins, n)}
+    return _Scan(calls, sites > len(calls) or (loops and sites > 0))
 
 
 class BrokenReference(ValueError):
@@ -384,7 +334,6 @@ def _dry_run_code(test_code: str, scan: _Scan, prelude: ast.Module | None) -> Co
 class _Prepared:
     test: CodeType
     prelude: CodeType | None
-    program_names: frozenset[str]
     literal_calls: tuple[str, ...]
     dry_run: CodeType | None
     dry_run_worth_it: bool = True  # cleared when a dry run of this test proved too slow
@@ -399,13 +348,9 @@ def _prepare(test_code: str, entry_point: str, prelude: str | None) -> _Prepared
     except SyntaxError as error:
         raise BrokenReference(f"does not parse: {error}") from None
     scan = _scan(test_tree, {"candidate", entry_point})
-    bound = scan.bound
-    if prelude_tree is not None:
-        bound = bound | _bound_names(prelude_tree)
     return _Prepared(
         test=_compile(test_tree, "<test_code>"),
         prelude=_compile(prelude_tree, "<prelude>") if prelude_tree else None,
-        program_names=frozenset(_program_names(scan.used, bound) | {entry_point}),
         literal_calls=tuple(scan.literal_calls[:_AHEAD_AT_MOST]),
         dry_run=_dry_run_code(test_code, scan, prelude_tree),
     )
@@ -441,11 +386,6 @@ def _dry_run(prepared: _Prepared, entry_point: str) -> list[str]:
             raise _DryRunDone from None
         return _UNKNOWN
 
-    def other(*args: Any, **kwargs: Any) -> _Unknown:
-        return _UNKNOWN
-
-    for name in prepared.program_names:
-        namespace[name] = other
     namespace[entry_point] = record
     state = random.getstate()
     started = time.perf_counter()
@@ -491,14 +431,13 @@ def run_check(
     ``outcome`` is ``"passed"``, ``"failed"`` or ``"timeout"``.
 
     Raises:
-        BrokenReference: the test code or prelude does not parse, or the prelude fails.
+        BrokenReference: the test code or prelude does not parse, the prelude fails, or the
+            test uses a name that neither it, the prelude nor the builtins define.
     """
     prepared = _prepare(test_code, entry_point, prelude)
     namespace = _namespace(prepared)
     calls = Calls(session, entry_point, _calls_ahead(prepared, entry_point), timeout)
-    for name in prepared.program_names:
-        namespace[name] = remote_function(calls, name)
-    candidate = namespace[entry_point]
+    candidate = namespace[entry_point] = remote_function(calls, entry_point)
     try:
         exec(prepared.test, namespace)
         check = namespace.get("check")
@@ -510,6 +449,16 @@ def run_check(
         return "failed", str(error)[:300]
     except ProgramError as error:  # before AssertionError: the program may have raised one
         return "failed", f"the program raised {error.reason[:200]}"
+    except NameError as error:
+        if type(error) is NameError and error.name and error.name not in namespace:
+            # Not a test the program can fail: it would fail every program (and, were the
+            # name looked up in the program, the program would supply its own judge).
+            raise BrokenReference(
+                f"the test code uses {error.name!r}, which neither it nor the prelude defines "
+                f"(only {entry_point!r} comes from the program); pass the code that defines "
+                "it, such as the prompt, as 'prelude'"
+            ) from None
+        return "failed", f"NameError: {str(error)[:200]}"
     except AssertionError as error:
         return "failed", f"assertion failed{': ' + str(error)[:200] if str(error) else ''}"
     except Exception as error:

