@@ -373,14 +373,39 @@ class Session:
             return "timeout" if run.exit is None else "program exited during start-up"
         return None
 
-    def call(self, name: str, args: Iterable[Any], timeout: float) -> tuple[str, Any]:
-        """Call ``name(*args)`` in the program.
+    @staticmethod
+    def encode_arguments(args: Iterable[Any], kwargs: Mapping[str, Any] | None = None) -> str:
+        """One call's arguments as :meth:`send` takes them: the wire text that follows the name.
+
+        A call crosses as the line ``[name, [args...]]``, or ``[name, [args...], {kwargs}]``
+        when there are keyword arguments, so this is ``[args...]`` or ``[args...],{kwargs}``.
+
+        Raises:
+            WireError: an argument is not an exact plain type.
+            TypeError: a keyword is not a ``str``.
+        """
+        text = wire.encode(list(args))
+        if not kwargs:
+            return text
+        if not all(type(key) is str for key in kwargs):
+            raise TypeError("keyword argument names must be strings")
+        return text + "," + wire.encode(dict(kwargs))
+
+    def call(
+        self,
+        name: str,
+        args: Iterable[Any],
+        timeout: float,
+        *,
+        kwargs: Mapping[str, Any] | None = None,
+    ) -> tuple[str, Any]:
+        """Call ``name(*args, **kwargs)`` in the program.
 
         Returns ``("ok", value)``, ``("error", reason)`` (the function raised, returned an
         unsendable value, or the program died), or ``("timeout", reason)``; never raises for
         anything the program does.
         """
-        return self.call_many(name, [args], timeout)[0]
+        return self.call_many_encoded(name, [self.encode_arguments(args, kwargs)], timeout)[0]
 
     def call_many(
         self, name: str, calls: Sequence[Iterable[Any]], timeout: float
@@ -395,7 +420,8 @@ class Session:
     def call_many_encoded(
         self, name: str, encoded_args: Sequence[str], timeout: float
     ) -> list[tuple[str, Any]]:
-        """:meth:`call_many` with each argument list already ``wire.encode``-d (a list's text).
+        """:meth:`call_many` with each call's arguments already encoded by
+        :meth:`encode_arguments` (so keyword arguments can go too).
 
         For callers that key or cache calls by that text anyway: each is encoded once.
         """
@@ -411,7 +437,7 @@ class Session:
         return results
 
     def send(self, name: str, encoded_args: Sequence[str]) -> None:
-        """Send calls (argument lists already ``wire.encode``-d) without waiting for answers.
+        """Send calls (arguments already :meth:`encode_arguments`-ed) without waiting for answers.
 
         The program answers in order; :meth:`receive` hands out one answer per call sent,
         so a caller can use the first answers while the program works on the rest.
@@ -422,7 +448,8 @@ class Session:
             return  # receive() reports it
         self.calls += len(encoded_args)
         prefix = "[" + wire.encode(name) + ","
-        # Each line is the wire text of [name, [args...]], built without decoding the args.
+        # Each line is the wire text of [name, [args...]] or [name, [args...], {kwargs}],
+        # built without decoding the arguments.
         requests = "".join(prefix + text + "]\n" for text in encoded_args).encode()
         assert run.to_child is not None
         run.queue(run.to_child, requests)

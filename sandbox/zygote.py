@@ -804,7 +804,8 @@ def _run_python(program: bytes, session: bool, workdir: str, streams: Streams) -
 
 
 def _serve_calls(namespace: dict[str, Any]) -> None:
-    """Answer ``[name, [args...]]`` lines (wire text) with ``ok <value>`` or ``err <reason>``."""
+    """Answer ``[name, [args...]]`` and ``[name, [args...], {kwargs}]`` lines (wire text) with
+    ``ok <value>`` or ``err <reason>``."""
     # Buffered only now: the setup was read to its exact end, so no call was taken early.
     calls = io.BufferedReader(io.FileIO(FD_TO_CHILD, "r", closefd=False))
     while True:
@@ -812,13 +813,18 @@ def _serve_calls(namespace: dict[str, Any]) -> None:
         if not line:
             return
         try:
-            name, args = wire.decode(line)
+            call = wire.decode(line)
+            if type(call) is not list or len(call) not in (2, 3):
+                raise TypeError("malformed call")
+            name, args, kwargs = call[0], call[1], call[2] if len(call) == 3 else {}
             function = namespace.get(name) if type(name) is str else None
             if not callable(function):
                 raise NameError(f"the program defines no function {name!r}")
-            if type(args) is not list:
+            if type(args) is not list or type(kwargs) is not dict:
                 raise TypeError("malformed call")
-            reply = "ok " + wire.encode(function(*args))
+            if not all(type(key) is str for key in kwargs):
+                raise TypeError("malformed call")
+            reply = "ok " + wire.encode(function(*args, **kwargs))
         except Exception as error:
             reply = "err " + f"{type(error).__name__}: {error}"[:1000].replace("\n", " ")
         sys.stdout.flush()

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import pytest
-from verigrade.sandbox import Limits, Sandbox, SandboxError
+from verigrade.sandbox import Limits, Sandbox, SandboxError, Session
 
 QUICK = Limits(wall_seconds=2.0, cpu_seconds=1.0)
 
@@ -83,6 +83,27 @@ def test_session_calls_return_exact_values(box: Sandbox) -> None:
         assert status == "error" and "KeyError" in reason
         assert session.call("missing", [], 1.0)[0] == "error"
         assert session.call("pair", [2, 3], 1.0) == ("ok", (2, [3, {2: 3}]))
+
+
+def test_session_calls_carry_keyword_arguments(box: Sandbox) -> None:
+    program = "def f(a, b=0, *, key=None):\n    return [a, b, key]"
+    with box.session(program, limits=QUICK) as session:
+        assert session.call("f", [1], 1.0, kwargs={"key": (3,)}) == ("ok", [1, 0, (3,)])
+        assert session.call("f", [], 1.0, kwargs={"a": 1, "b": 2}) == ("ok", [1, 2, None])
+        assert session.call("f", [1], 1.0, kwargs={}) == ("ok", [1, 0, None])
+        status, reason = session.call("f", [1], 1.0, kwargs={"nope": 1})
+        assert status == "error" and reason.startswith("TypeError")
+        # The lines as they cross: [name, [args]] as before, and [name, [args], {kwargs}].
+        encoded = Session.encode_arguments([1], {"key": 2})
+        assert encoded == '[1],{"~":"dict","v":[["key",2]]}'
+        assert Session.encode_arguments([1]) == Session.encode_arguments([1], {}) == "[1]"
+        session.send("f", ["[5]", encoded, '[1],{"~":"dict","v":[[1,2]]}', "[1],[2]"])
+        answers = [session.receive(1.0) for _ in range(4)]
+        assert answers[:2] == [("ok", [5, 0, None]), ("ok", [1, 0, 2])]
+        assert answers[2] == answers[3] == ("error", "TypeError: malformed call")
+        assert session.call("f", [7], 1.0) == ("ok", [7, 0, None])
+    with pytest.raises(TypeError, match="keyword"):
+        Session.encode_arguments([], {1: 2})  # type: ignore[dict-item]
 
 
 def test_session_reply_larger_than_a_pipe(box: Sandbox) -> None:

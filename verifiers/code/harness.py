@@ -108,9 +108,10 @@ def _remote_error(reason: str) -> ProgramError:
 class Calls:
     """The test's line to the program: calls sent ahead, and the answers handed out in order.
 
-    ``ahead`` argument lists (wire text) of ``name`` are sent at once; the program answers
-    them one after another while the test runs. Each answer serves one later call with the
-    same arguments; any other call goes after them, live.
+    ``ahead`` calls of ``name`` (their arguments as ``Session.encode_arguments`` gives them)
+    are sent at once; the program answers them one after another while the test runs. Each
+    answer serves one later call with the same arguments; any other call goes after them,
+    live.
     """
 
     def __init__(self, session: Session, name: str, ahead: list[str], timeout: float) -> None:
@@ -143,9 +144,7 @@ def remote_function(calls: Calls, name: str) -> Callable[..., Any]:
     """A local stand-in for the program's function ``name``."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        if kwargs:
-            raise TypeError("keyword arguments are not sent to the program")
-        status, value = calls.call(name, wire.encode(list(args)))
+        status, value = calls.call(name, Session.encode_arguments(args, kwargs))
         if status == "ok":
             return value
         if status == "timeout":
@@ -222,9 +221,16 @@ def _scan(tree: ast.Module, callees: set[str]) -> _Scan:
             func = node.func
             if isinstance(func, ast.Name) and func.id in callees:
                 sites += 1
-            if isinstance(func, ast.Name) and func.id in callees and not node.keywords:
+            # A ``**mapping`` (a keyword without a name) is never literal.
+            if (
+                isinstance(func, ast.Name)
+                and func.id in callees
+                and all(k.arg for k in node.keywords)
+            ):
                 try:
-                    encoded = wire.encode([_literal(arg) for arg in node.args])
+                    args = [_literal(arg) for arg in node.args]
+                    kwargs = {k.arg: _literal(k.value) for k in node.keywords if k.arg}
+                    encoded = Session.encode_arguments(args, kwargs)
                 except _LITERAL_ERRORS:
                     pass
                 else:
@@ -367,7 +373,8 @@ def _namespace(prepared: _Prepared) -> dict[str, Any]:
 
 
 def _dry_run(prepared: _Prepared, entry_point: str) -> list[str]:
-    """The argument lists (wire text) the test passes to ``entry_point``, as far as known.
+    """The arguments (``Session.encode_arguments``) the test passes to ``entry_point``, as far
+    as known.
 
     The ``random`` module's state is put back afterwards, so the real run draws the same
     values and makes the same calls.
@@ -378,11 +385,11 @@ def _dry_run(prepared: _Prepared, entry_point: str) -> list[str]:
     recorded: list[str] = []
 
     def record(*args: Any, **kwargs: Any) -> _Unknown:
-        if kwargs or len(recorded) >= _AHEAD_AT_MOST:
+        if len(recorded) >= _AHEAD_AT_MOST:
             raise _DryRunDone
         try:
-            recorded.append(wire.encode(list(args)))
-        except wire.WireError:
+            recorded.append(Session.encode_arguments(args, kwargs))
+        except (wire.WireError, TypeError):
             raise _DryRunDone from None
         return _UNKNOWN
 

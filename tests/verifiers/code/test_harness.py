@@ -8,7 +8,7 @@ import ast
 from typing import Any
 
 import pytest
-from verigrade.sandbox import wire
+from verigrade.sandbox import Session, wire
 from verigrade.verifiers.code import harness
 
 TRICKY = """
@@ -41,10 +41,14 @@ def _reference(test_code: str, entry_point: str) -> list[str]:
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
             continue
-        if node.func.id not in {"candidate", entry_point} or node.keywords:
+        if node.func.id not in {"candidate", entry_point}:
             continue
+        if any(keyword.arg is None for keyword in node.keywords):
+            continue  # **mapping
         try:
-            encoded = wire.encode([ast.literal_eval(arg) for arg in node.args])
+            args = [ast.literal_eval(arg) for arg in node.args]
+            kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
+            encoded = Session.encode_arguments(args, kwargs)
         except (ValueError, TypeError, SyntaxError, RecursionError, wire.WireError):
             continue
         found.append((node.lineno, node.col_offset, encoded))
@@ -62,6 +66,7 @@ def test_tricky_test_code_reads_as_ast_walk_does() -> None:
     # Spelled out, so the reference itself is pinned too.
     assert calls == [
         wire.encode([1, -2, 3j, 1 + 2j, {1: 2}, {3}, set(), (4,), [5, [6]]]),
+        Session.encode_arguments([], {"key": 1}),
         wire.encode([{1: [2, {3}]}, None, b"x", "s", (1, (2,))]),
         wire.encode([1]),
         wire.encode([True, {"a": 1.5}]),
@@ -103,9 +108,10 @@ class FakeSession:
 
     def receive(self, timeout: float) -> tuple[str, Any]:
         self.received += 1
-        args = wire.decode(self.queue.pop(0))
+        # One call's arguments are the elements after the name: [args] or [args], {kwargs}.
+        args, *kwargs = wire.decode("[" + self.queue.pop(0) + "]")
         try:
-            return "ok", self.function(*args)
+            return "ok", self.function(*args, **(kwargs[0] if kwargs else {}))
         except Exception as error:
             return "error", f"{type(error).__name__}: {error}"
 
@@ -219,6 +225,22 @@ def test_placeholders_allow_comparison_and_arithmetic_but_no_value() -> None:
     for use in (bool, len, iter, int, float, str, repr, hash, lambda u: u.real, lambda u: 1 in u):
         with pytest.raises(harness._ValueNeeded):
             use(unknown)
+
+
+KEYWORDS = """
+def check(candidate):
+    assert candidate([3, 1, 2], reverse=True) == [3, 2, 1]
+    for n in range(5):
+        assert candidate([1, 0] * n, reverse=n > 2) == sorted([1, 0] * n, reverse=n > 2)
+"""
+
+
+def test_keyword_arguments_reach_the_program() -> None:
+    outcome, session = _check(KEYWORDS, sorted)
+    assert outcome == "passed"
+    # The literal call and the loop's calls (recorded by the dry run) go ahead in one batch.
+    assert (session.sends, session.live, session.received) == (1, 0, 6)
+    assert _check(KEYWORDS, lambda xs, reverse: xs)[0] == "failed"
 
 
 def test_only_the_entry_point_is_looked_up_in_the_program() -> None:

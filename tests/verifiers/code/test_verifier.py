@@ -162,6 +162,19 @@ def test_a_sandbox_failure_is_an_error_not_a_wrong_program(
     assert verdict.status == "error" and "sandbox failure" in verdict.reason, verdict
 
 
+def test_assert_style_keyword_arguments_are_sent() -> None:
+    reference = {
+        "test_code": "def check(candidate):\n"
+        "    assert candidate([3, 1, 2], reverse=True) == [3, 2, 1]\n"
+        "    assert candidate([3, 1, 2]) == [1, 2, 3]\n",
+        "entry_point": "order",
+    }
+    good = "def order(xs, reverse=False):\n    return sorted(xs, reverse=reverse)"
+    assert verify(good, reference).score == 1.0
+    ignores = verify("def order(xs, **options):\n    return sorted(xs)", reference)
+    assert ignores.score == 0.0 and "assertion" in ignores.reason
+
+
 def test_assert_style_expected_exception_still_works() -> None:
     reference = {
         "test_code": (
