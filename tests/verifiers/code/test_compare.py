@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import textwrap
+from collections import Counter, defaultdict, namedtuple
+from pathlib import Path
 from typing import Any
 
 import pytest
+from verigrade.verifiers.code import compare
 from verigrade.verifiers.code.compare import compare_output, values_equal
 
 TOL = 1e-6
@@ -154,3 +158,94 @@ def test_megabyte_tokens_are_judged_correctly_without_backtracking() -> None:
         timeout=60,  # a hang guard: a linear reading takes well under a second
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "ok\n", "")
+
+
+# The tables of docs/code.md ("How answers are compared"), read here so that the documented
+# rules and the tested ones are the same rows.
+DOC = (Path(__file__).resolve().parents[3] / "docs" / "code.md").read_text()
+OUTPUT_TABLE = "| rule | printed | expected | matches |"
+VALUE_TABLE = "| rule | returned | expected | equal |"
+Point = namedtuple("Point", "x y")
+NAMES = {
+    "nan": float("nan"),
+    "inf": float("inf"),
+    "Point": Point,
+    "Counter": Counter,
+    "defaultdict": defaultdict,
+    "list": list,
+    "frozenset": frozenset,
+}
+
+
+def table(text: str, header: str) -> list[tuple[str, str, str, bool]]:
+    """The rows under ``header``: (rule, got, expected, same), code cells unquoted."""
+    lines = text.splitlines()
+    assert lines[lines.index(header) + 1] == "|---|---|---|---|"
+    rows = []
+    for line in lines[lines.index(header) + 2 :]:
+        if not line.startswith("|"):
+            break
+        rule, got, want, same = (cell.strip() for cell in line[1:-1].split(" | "))
+        assert same in ("yes", "no"), line
+        rows.append((rule, got.strip("`"), want.strip("`"), same == "yes"))
+    return rows
+
+
+OUTPUT_ROWS = table(DOC, OUTPUT_TABLE)
+VALUE_ROWS = table(DOC, VALUE_TABLE)
+
+
+def test_the_tables_are_read_and_the_docstring_has_the_same() -> None:
+    assert len(OUTPUT_ROWS) > 20 and len(VALUE_ROWS) > 30
+    assert compare.__doc__ is not None
+    assert table(compare.__doc__, OUTPUT_TABLE) == OUTPUT_ROWS
+    assert table(compare.__doc__, VALUE_TABLE) == VALUE_ROWS
+
+
+@pytest.mark.parametrize(
+    ("rule", "got", "want", "same"), OUTPUT_ROWS, ids=[f"{g}|{w}" for _, g, w, _ in OUTPUT_ROWS]
+)
+def test_documented_output_rule(rule: str, got: str, want: str, same: bool) -> None:
+    printed, expected = ast.literal_eval(got), ast.literal_eval(want)
+    assert (compare_output(printed, expected, TOL) is None) is same, rule
+
+
+@pytest.mark.parametrize(
+    ("rule", "got", "want", "same"), VALUE_ROWS, ids=[f"{g}|{w}" for _, g, w, _ in VALUE_ROWS]
+)
+def test_documented_value_rule(rule: str, got: str, want: str, same: bool) -> None:
+    # The cells are ours (docs/code.md), evaluated with no builtins but the names above.
+    returned = eval(got, {"__builtins__": {}}, NAMES)
+    expected = eval(want, {"__builtins__": {}}, NAMES)
+    assert values_equal(returned, expected, TOL) is same, rule
+
+
+class LyingList(list[int]):
+    def __iter__(self) -> Any:
+        return iter([1, 2])
+
+    def __len__(self) -> int:
+        return 2
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class LyingStr(str):
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return "y"
+
+    __hash__ = str.__hash__
+
+
+def test_a_subclass_is_read_by_its_base_types_own_methods() -> None:
+    # Values from the program never are subclasses (the wire builds plain types); should one
+    # get here anyway, its overrides are not what is compared.
+    assert values_equal(LyingList(), [1, 2], TOL) is False
+    assert values_equal(LyingStr("x"), "y", TOL) is False
+    assert values_equal({LyingStr("x"): 1}, {"y": 1}, TOL) is False
