@@ -77,11 +77,15 @@ def _rebuilt_type(name: str) -> type[ProgramError]:
         not isinstance(named, type)
         or not issubclass(named, Exception)
         or issubclass(named, _STEERING)
+        or named is Exception  # a ProgramError is one already (and no MRO holds both)
     ):
         return ProgramError
     # The built-in first, so that the instance is laid out as one; `except ValueError` in a
     # test that expects the program to raise it still works.
-    rebuilt: type[ProgramError] = type(name, (named, ProgramError), {"__module__": __name__})
+    try:
+        rebuilt: type[ProgramError] = type(name, (named, ProgramError), {"__module__": __name__})
+    except TypeError:  # a layout or MRO no class can have with both: no built-in type then
+        return ProgramError
     return rebuilt
 
 

@@ -331,6 +331,16 @@ def test_a_remote_error_that_could_steer_the_judge_is_a_plain_program_error(name
     assert str(error) == f"{name}: boom"
 
 
+def test_every_built_in_exception_name_is_rebuilt_without_raising_another() -> None:
+    import builtins
+
+    for name, value in vars(builtins).items():
+        if isinstance(value, type) and issubclass(value, BaseException):
+            error = harness._remote_error(f"{name}: boom")  # "Exception" could not be built
+            assert isinstance(error, harness.ProgramError), name
+            assert not isinstance(error, (StopIteration, StopAsyncIteration)), name
+
+
 def test_a_remote_error_of_a_plain_type_is_rebuilt_so_tests_that_expect_it_pass() -> None:
     error = harness._remote_error("ValueError: negative")
     assert isinstance(error, ValueError) and isinstance(error, harness.ProgramError)
