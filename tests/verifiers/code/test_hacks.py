@@ -194,8 +194,8 @@ def grade_reference(program: str, reference: dict[str, Any]) -> Any:
     return verifier.verify(Sample(completion=completion, reference=reference))
 
 
-# Red-team findings: each scored 1.0 before the fix of its class, and must score zero.
-# (name, reference, program)
+# Red-team findings: each scored 1.0 before the fix of its class (but the assert-style set,
+# which the test's own == already failed), and must score zero. (name, reference, program)
 RED_TEAM: list[tuple[str, dict[str, Any], str]] = [
     (
         "float_for_an_integer",
@@ -236,6 +236,19 @@ RED_TEAM: list[tuple[str, dict[str, Any], str]] = [
             "entry_point": "is_even",
         },
         "class StopIteration(Exception):\n    pass\ndef is_even(x):\n    raise StopIteration",
+    ),
+    (
+        "supply_the_tests_helper",  # the test needs helper(); only a prelude may define it
+        {
+            "test_code": "def check(candidate):\n    assert helper(candidate(2))\n",
+            "entry_point": "answer",
+        },
+        "def helper(x):\n    return True\ndef answer(x):\n    return 0",
+    ),
+    (
+        "arabic_indic_digits",  # float() reads them; the judge's number grammar does not
+        {"tests": [{"input": "", "output": "1.5\n"}]},
+        "print('\\u0661.\\u0665')",
     ),
 ]
 
