@@ -10,6 +10,10 @@ Only those exact types encode: a subclass (say an ``int`` whose ``__eq__`` alway
 is refused by :func:`encode`, and :func:`decode` only ever builds fresh built-in objects, so
 whatever the program returned, the judge compares values it made itself.
 
+The program writes the judge's side of the wire: :func:`decode` is fed whatever it chose to
+write, so it checks every shape before building from it and raises nothing but
+:class:`WireError`.
+
 It also holds the one other fact both ends must agree on, :data:`SETUP_FAILED`.
 """
 
@@ -66,41 +70,72 @@ def encode(value: Any) -> str:
     return _ENCODER.encode(_plain(value, 0))
 
 
+def _tag_name(tag: Any) -> str:
+    # Only a string tag is shown: a forged tag can be any JSON value, and the repr of one
+    # nested hundreds deep would need the stack the caller may not have.
+    return repr(tag[:20]) if type(tag) is str else "tagged"
+
+
 def _build(node: Any, depth: int) -> Any:
+    """The value ``node`` (parsed JSON) stands for; every shape not written by _plain is refused.
+
+    Each tag's body is checked before a constructor sees it, so a forged message fails here
+    with a WireError rather than inside ``bytes.fromhex``, ``complex`` or ``dict``.
+    """
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
     kind = type(node)
-    if node is None or kind in (bool, int, float, str):
+    if node is None or kind is bool or kind is int or kind is float or kind is str:
         return node
     if kind is list:
         return [_build(item, depth + 1) for item in node]
-    if kind is dict and set(node) == {"~", "v"}:
-        tag, body = node["~"], node["v"]
-        if tag == "bytes" and type(body) is str:
-            return bytes.fromhex(body)
-        if type(body) is not list:
-            raise WireError(f"malformed {tag!r} value")
-        items = [_build(item, depth + 1) for item in body]
+    if kind is not dict or len(node) != 2 or "~" not in node or "v" not in node:
+        raise WireError("unexpected JSON object in a value")
+    tag, body = node["~"], node["v"]
+    if tag == "bytes" and type(body) is str:
         try:
-            if tag == "tuple":
-                return tuple(items)
-            if tag == "dict":
-                return {key: val for key, val in items}
-            if tag == "set":
-                return set(items)
-            if tag == "frozenset":
-                return frozenset(items)
-            if tag == "complex":
-                return complex(*items)
-        except (TypeError, ValueError) as error:
-            raise WireError(f"malformed {tag!r} value: {error}") from None
-    raise WireError("unexpected JSON object in a value")
+            return bytes.fromhex(body)
+        except ValueError:
+            raise WireError("malformed 'bytes' value: not hex") from None
+    if type(body) is not list:
+        raise WireError(f"malformed {_tag_name(tag)} value")
+    if tag == "complex":
+        if len(body) != 2 or type(body[0]) is not float or type(body[1]) is not float:
+            raise WireError("malformed 'complex' value: not two floats")
+        return complex(body[0], body[1])
+    if tag == "dict":
+        for pair in body:
+            if type(pair) is not list or len(pair) != 2:
+                raise WireError("malformed 'dict' value: not a list of pairs")
+        pairs = [(_build(key, depth + 1), _build(value, depth + 1)) for key, value in body]
+        try:
+            return dict(pairs)
+        except TypeError as error:  # an unhashable key
+            raise WireError(f"malformed 'dict' value: {error}") from None
+    items = [_build(item, depth + 1) for item in body]
+    if tag == "tuple":
+        return tuple(items)
+    try:
+        if tag == "set":
+            return set(items)
+        if tag == "frozenset":
+            return frozenset(items)
+    except TypeError as error:  # an unhashable member
+        raise WireError(f"malformed {tag!r} value: {error}") from None
+    raise WireError(f"unknown tag {_tag_name(tag)}")
 
 
 def decode(text: str | bytes) -> Any:
-    """The value :func:`encode` wrote, rebuilt from fresh built-in objects."""
+    """The value :func:`encode` wrote, rebuilt from fresh built-in objects.
+
+    Raises:
+        WireError: ``text`` is not such a value, whatever it holds (the program writes it).
+    """
     try:
         node = json.loads(text)
-    except (ValueError, RecursionError) as error:
+    except (ValueError, RecursionError) as error:  # JSON, UTF-8 and int-length errors
         raise WireError(f"not a value: {error}") from None
-    return _build(node, 0)
+    try:
+        return _build(node, 0)
+    except RecursionError:  # the caller was already deep in its own stack
+        raise WireError("value nested too deeply for the stack left") from None

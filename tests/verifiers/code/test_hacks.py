@@ -36,6 +36,12 @@ HONEST = {
     "asserts": f"def answer(x):\n    return '{SECRET}-' + x",
 }
 
+# Reply lines the wire never writes: each once made verify() raise in the judge.
+UNREADABLE_REPLIES = [
+    b'ok {"~": "bytes", "v": "zz"}\n',
+    b'ok {"~": "complex", "v": [' + b"9" * 400 + b", 0.0]}\n",
+]
+
 # Scans everything the program can reach in its own memory for the expected answer.
 MEMORY_SEARCH = """
 import gc, sys
@@ -142,6 +148,15 @@ HACKS: list[tuple[str, str, str]] = [
         "import os\nos.write(4, b'ok true\\nPASS\\nok \"PASS\"\\n' * 3)\n"
         "def answer(x):\n    return 'wrong'",
     ),
+    *[
+        (
+            "forge_an_unreadable_reply",
+            style,
+            f"import os\nos.write(4, {line!r} * 4)\ndef answer(x):\n    return 'wrong'",
+        )
+        for style in ("calls", "asserts")
+        for line in UNREADABLE_REPLIES
+    ],
     ("print_only_part_of_the_output", "stdio", f"print('{SECRET}-' + input())"),
     (
         "print_more_than_the_output",
