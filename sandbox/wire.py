@@ -12,7 +12,9 @@ whatever the program returned, the judge compares values it made itself.
 
 The program writes the judge's side of the wire: :func:`decode` is fed whatever it chose to
 write, so it checks every shape before building from it and raises nothing but
-:class:`WireError`.
+:class:`WireError`. It also refuses a message in which more than :data:`MAX_SAME_HASH`
+distinct values share a ``hash()``: any set or dict of them, its own or the test code's,
+would take quadratic time to build.
 
 It also holds the one other fact both ends must agree on, :data:`SETUP_FAILED`.
 """
@@ -20,6 +22,8 @@ It also holds the one other fact both ends must agree on, :data:`SETUP_FAILED`.
 from __future__ import annotations
 
 import json
+import sys
+from collections import Counter  # loaded with json already: costs the fork server nothing
 
 from .errors import WireError as WireError  # re-exported: wire.WireError is its old name
 
@@ -33,6 +37,20 @@ MAX_DEPTH = 64
 #: exits with it, and the client takes it, before the child said it was ready, for a sandbox
 #: error rather than the program's own status.
 SETUP_FAILED = 125
+#: Most distinct values of one message that may share a ``hash()``. Python's hash of a number
+#: is the number modulo 2**61 - 1, and tuples, frozensets and complex numbers hash from their
+#: parts, so a program can send thousands of values with one hash; a set or dict of them, built
+#: here or by the test code from a returned list, takes quadratic time (38,000 ints: 7-24 s).
+#: With at most this many per hash, every set or dict made of one message's values costs at
+#: most this many comparisons per item. Values that share a hash by nature stay far below it:
+#: powers of two share one every 61, so a set needs 3,900 of them, past 1 MiB of text.
+MAX_SAME_HASH = 64
+#: Ints strictly between these hash to themselves (bar -1, which hashes as -2): no two collide.
+_HASH_HIGH = sys.hash_info.modulus
+_HASH_LOW = -_HASH_HIGH
+#: Strings hash with a per-process secret the program cannot learn, unless the judge turned
+#: that off (PYTHONHASHSEED=0): then they are counted too.
+_COUNT_STRINGS = not sys.flags.hash_randomization
 
 
 def _plain(value: Any, depth: int) -> Any:
@@ -76,53 +94,110 @@ def _tag_name(tag: Any) -> str:
     return repr(tag[:20]) if type(tag) is str else "tagged"
 
 
-def _build(node: Any, depth: int) -> Any:
+def _hash_or_none(value: Any) -> int | None:
+    try:
+        return hash(value)
+    except TypeError:  # a tuple holding a list: no set or dict can hold it either
+        return None
+
+
+def _check_hashes(values: list[Any]) -> None:
+    """Refuse the message if more than MAX_SAME_HASH distinct ``values`` share a hash.
+
+    Counting hashes is linear: a hash value is an int, and ints hash to themselves modulo
+    2**61 - 1, so the counter's own keys collide only by the handful. Only a hash held by
+    more than MAX_SAME_HASH values (one value repeated, or a forgery) has its values told
+    apart, each against at most MAX_SAME_HASH others.
+    """
+    if len(values) <= MAX_SAME_HASH:
+        return
+    hashes: list[int | None]
+    try:
+        hashes = list(map(hash, values))
+    except TypeError:
+        hashes = list(map(_hash_or_none, values))
+    crowded = {key for key, count in Counter(hashes).items() if count > MAX_SAME_HASH}
+    crowded.discard(None)
+    if not crowded:
+        return
+    distinct: dict[int | None, list[Any]] = {key: [] for key in crowded}
+    for key, value in zip(hashes, values, strict=True):
+        group = distinct.get(key)
+        if group is None or any(other == value for other in group):
+            continue
+        if len(group) == MAX_SAME_HASH:
+            raise WireError(f"more than {MAX_SAME_HASH} distinct values share one hash")
+        group.append(value)
+
+
+def _build(node: Any, depth: int, found: list[Any]) -> Any:
     """The value ``node`` (parsed JSON) stands for; every shape not written by _plain is refused.
 
     Each tag's body is checked before a constructor sees it, so a forged message fails here
-    with a WireError rather than inside ``bytes.fromhex``, ``complex`` or ``dict``.
+    with a WireError rather than inside ``bytes.fromhex``, ``complex`` or ``dict``. Every
+    value whose hash a program could forge goes into ``found``; the sets and dicts built here
+    are checked against the hashes of their own items before they are built.
     """
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
     kind = type(node)
-    if node is None or kind is bool or kind is int or kind is float or kind is str:
+    if kind is int:
+        if not _HASH_LOW < node < _HASH_HIGH:
+            found.append(node)
+        return node
+    if kind is float or (kind is str and _COUNT_STRINGS):
+        found.append(node)
+        return node
+    if node is None or kind is bool or kind is str:
         return node
     if kind is list:
-        return [_build(item, depth + 1) for item in node]
+        return [_build(item, depth + 1, found) for item in node]
     if kind is not dict or len(node) != 2 or "~" not in node or "v" not in node:
         raise WireError("unexpected JSON object in a value")
     tag, body = node["~"], node["v"]
     if tag == "bytes" and type(body) is str:
         try:
-            return bytes.fromhex(body)
+            value: Any = bytes.fromhex(body)
         except ValueError:
             raise WireError("malformed 'bytes' value: not hex") from None
+        if _COUNT_STRINGS:
+            found.append(value)
+        return value
     if type(body) is not list:
         raise WireError(f"malformed {_tag_name(tag)} value")
     if tag == "complex":
         if len(body) != 2 or type(body[0]) is not float or type(body[1]) is not float:
             raise WireError("malformed 'complex' value: not two floats")
-        return complex(body[0], body[1])
+        value = complex(body[0], body[1])
+        found.append(value)
+        return value
     if tag == "dict":
         for pair in body:
             if type(pair) is not list or len(pair) != 2:
                 raise WireError("malformed 'dict' value: not a list of pairs")
-        pairs = [(_build(key, depth + 1), _build(value, depth + 1)) for key, value in body]
+        pairs = [
+            (_build(key, depth + 1, found), _build(value, depth + 1, found)) for key, value in body
+        ]
+        _check_hashes([key for key, _ in pairs])
         try:
             return dict(pairs)
         except TypeError as error:  # an unhashable key
             raise WireError(f"malformed 'dict' value: {error}") from None
-    items = [_build(item, depth + 1) for item in body]
+    items = [_build(item, depth + 1, found) for item in body]
     if tag == "tuple":
-        return tuple(items)
-    try:
+        value = tuple(items)
+    elif tag == "set" or tag == "frozenset":
+        _check_hashes(items)
+        try:
+            value = set(items) if tag == "set" else frozenset(items)
+        except TypeError as error:  # an unhashable member
+            raise WireError(f"malformed {tag!r} value: {error}") from None
         if tag == "set":
-            return set(items)
-        if tag == "frozenset":
-            return frozenset(items)
-    except TypeError as error:  # an unhashable member
-        raise WireError(f"malformed {tag!r} value: {error}") from None
-    raise WireError(f"unknown tag {_tag_name(tag)}")
+            return value
+    else:
+        raise WireError(f"unknown tag {_tag_name(tag)}")
+    found.append(value)  # a tuple or frozenset: its hash comes from its items'
+    return value
 
 
 def decode(text: str | bytes) -> Any:
@@ -135,7 +210,12 @@ def decode(text: str | bytes) -> Any:
         node = json.loads(text)
     except (ValueError, RecursionError) as error:  # JSON, UTF-8 and int-length errors
         raise WireError(f"not a value: {error}") from None
+    found: list[Any] = []
     try:
-        return _build(node, 0)
+        value = _build(node, 0, found)
     except RecursionError:  # the caller was already deep in its own stack
         raise WireError("value nested too deeply for the stack left") from None
+    # Test code may gather the values of returned lists into sets of its own: the whole
+    # message is held to the same bound as each set or dict in it.
+    _check_hashes(found)
+    return value

@@ -9,7 +9,7 @@ from typing import Any
 
 from verigrade.sandbox import Limits, Sandbox
 
-from .test_wire import assert_only_builtins, mutate, random_node
+from .test_wire import SAME_HASH_INTS, assert_only_builtins, mutate, random_node
 
 # Lines a program can write on descriptor 4 in place of the server's ``ok <value>``, and the
 # status the judge must read from each (None: either, as long as nothing raises).
@@ -33,6 +33,8 @@ FIXED: list[tuple[bytes, str | None]] = [
     (b"ok " + b"[" * 900 + b"]" * 900, "error"),
     (b"ok " + b"9" * 5000, "error"),
     (b'ok "' + b"x" * 300_000 + b'"', "ok"),
+    # 38,000 ints with one hash: building the set took the judge 7-24 s
+    (b"ok " + json.dumps({"~": "set", "v": SAME_HASH_INTS}).encode(), "error"),
 ]
 
 
