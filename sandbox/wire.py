@@ -6,6 +6,9 @@ server loads both by path.
 A value crosses as JSON. ``None``, ``bool``, ``int``, ``float`` (``NaN``/``Infinity`` included),
 ``str`` and ``list`` are JSON's own; ``tuple``, ``dict``, ``set``, ``frozenset``, ``bytes`` and
 ``complex`` are tagged objects ``{"~": kind, "v": ...}``, so a plain JSON object never appears.
+An ``int`` of more than :data:`INT_HEX_BITS` bits is tagged too, ``{"~": "int", "v": hex}``:
+Python writes and reads ints as decimal text in quadratic time, and refuses to past
+``sys.get_int_max_str_digits()`` digits (4,300 by default), while hex is linear and unlimited.
 Only those exact types encode: a subclass (say an ``int`` whose ``__eq__`` always says yes)
 is refused by :func:`encode`, and :func:`decode` only ever builds fresh built-in objects, so
 whatever the program returned, the judge compares values it made itself.
@@ -22,8 +25,9 @@ It also holds the one other fact both ends must agree on, :data:`SETUP_FAILED`.
 from __future__ import annotations
 
 import json
+import re  # loaded with json already, as is collections: they cost the fork server nothing
 import sys
-from collections import Counter  # loaded with json already: costs the fork server nothing
+from collections import Counter
 
 from .errors import WireError as WireError  # re-exported: wire.WireError is its old name
 
@@ -32,6 +36,13 @@ if TYPE_CHECKING:
     from typing import Any
 
 MAX_DEPTH = 64
+#: Ints longer than this cross as hex. 2,048 bits is 617 decimal digits: below the lowest
+#: limit Python can be set to (640), so both ends read and write the rest as JSON numbers
+#: whatever their settings.
+INT_HEX_BITS = 2048
+#: Longest decimal int decode reads when this process has lifted Python's own limit.
+_MAX_DECIMAL_DIGITS = 640
+_HEX_INT = re.compile(r"-?[0-9a-f]+")
 #: Exit status of a child that failed before its program started (isolating itself, reading
 #: the setup stream, exec). Here because both ends must agree on it: the fork server's child
 #: exits with it, and the client takes it, before the child said it was ready, for a sandbox
@@ -57,10 +68,10 @@ def _plain(value: Any, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
     kind = type(value)
-    if value is None or kind is bool or kind is int or kind is str:
+    if value is None or kind is bool or kind is str or kind is float:
         return value
-    if kind is float:
-        return value
+    if kind is int:
+        return value if value.bit_length() <= INT_HEX_BITS else {"~": "int", "v": f"{value:x}"}
     if kind is list:
         return [_plain(item, depth + 1) for item in value]
     if kind is tuple:
@@ -163,6 +174,12 @@ def _build(node: Any, depth: int, found: list[Any]) -> Any:
         if _COUNT_STRINGS:
             found.append(value)
         return value
+    if tag == "int" and type(body) is str:
+        if not _HEX_INT.fullmatch(body):
+            raise WireError("malformed 'int' value: not hex")
+        value = int(body, 16)  # linear in the length, and not limited as decimal text is
+        found.append(value)
+        return value
     if type(body) is not list:
         raise WireError(f"malformed {_tag_name(tag)} value")
     if tag == "complex":
@@ -200,6 +217,27 @@ def _build(node: Any, depth: int, found: list[Any]) -> Any:
     return value
 
 
+_int_digits_limit = getattr(sys, "get_int_max_str_digits", None)  # Python 3.10.7 and later
+
+
+def _decimal_int(text: str) -> int:
+    if len(text) > _MAX_DECIMAL_DIGITS:
+        raise WireError(f"an int of more than {_MAX_DECIMAL_DIGITS} decimal digits")
+    return int(text)
+
+
+def _loads(text: str | bytes) -> Any:
+    """``json.loads``, reading no decimal int that would take more than linear time.
+
+    Python's own limit on decimal ints does that, as long as it is in force; where this
+    process lifted it (or has none), each number goes through :func:`_decimal_int` instead.
+    """
+    limit = _int_digits_limit() if _int_digits_limit is not None else 0
+    if 0 < limit <= 4300:
+        return json.loads(text)
+    return json.loads(text, parse_int=_decimal_int)
+
+
 def decode(text: str | bytes) -> Any:
     """The value :func:`encode` wrote, rebuilt from fresh built-in objects.
 
@@ -207,7 +245,7 @@ def decode(text: str | bytes) -> Any:
         WireError: ``text`` is not such a value, whatever it holds (the program writes it).
     """
     try:
-        node = json.loads(text)
+        node = _loads(text)
     except (ValueError, RecursionError) as error:  # JSON, UTF-8 and int-length errors
         raise WireError(f"not a value: {error}") from None
     found: list[Any] = []

@@ -112,6 +112,16 @@ def test_session_reply_larger_than_a_pipe(box: Sandbox) -> None:
         assert session.call("big", [3], 1.0) == ("ok", "xxx")
 
 
+def test_session_ints_past_the_text_limit_cross_both_ways(box: Sandbox) -> None:
+    # Python refuses to write an int of more than 4,300 digits as text: 10**5000 could
+    # neither be passed to the program nor returned from it.
+    program = "def times(x, n):\n    return x * n\ndef big():\n    return 10**5000"
+    with box.session(program, limits=QUICK) as session:
+        assert session.call("big", [], 1.0) == ("ok", 10**5000)
+        assert session.call("times", [10**5000, 3], 1.0) == ("ok", 3 * 10**5000)
+        assert session.call("times", [[2**100_000], 1], 1.0) == ("ok", [2**100_000])
+
+
 def test_working_directory_size_follows_each_runs_limit(box: Sandbox) -> None:
     # Two files, each under the file size limit, that together overflow a 64 KiB directory.
     source = (

@@ -329,3 +329,38 @@ def test_many_values_sharing_a_hash_are_refused(message: Any) -> None:
 )
 def test_values_that_share_a_hash_by_nature_still_cross(value: Any) -> None:
     assert wire.decode(wire.encode(value)) == value
+
+
+# -- ints past Python's int-to-text limit (4,300 digits by default) ----------------------------
+
+BIG_INTS = [10**5000, -(10**5000), 2**100_000 - 1, 7**20_000]
+
+
+@pytest.mark.parametrize(
+    "number", BIG_INTS, ids=["10**5000", "-10**5000", "2**100000-1", "7**20000"]
+)
+def test_ints_past_the_text_limit_cross_losslessly(number: int) -> None:
+    for value in (number, [number, 1], (number,), {number: number}, {number, 1}):
+        back = wire.decode(wire.encode(value))
+        assert back == value and type(back) is type(value)
+
+
+def test_ints_within_the_text_limit_stay_json_numbers() -> None:
+    assert wire.encode(2**100) == str(2**100)
+    assert wire.encode([-(10**600)]) == f"[{-(10**600)}]"
+    assert wire.decode('{"~": "int", "v": "-ff"}') == -255
+
+
+def test_a_decimal_int_past_the_limit_is_refused_even_with_the_limit_off() -> None:
+    # Reading decimal text into an int takes quadratic time: a judge that lifted Python's
+    # limit must still not read a megabyte of digits.
+    if not hasattr(sys, "set_int_max_str_digits"):
+        pytest.skip("this Python has no int-to-text limit to lift")
+    before = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        with pytest.raises(wire.WireError):
+            wire.decode("9" * 100_000)
+        assert wire.decode("9" * 600) == int("9" * 600)
+    finally:
+        sys.set_int_max_str_digits(before)
