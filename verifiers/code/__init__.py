@@ -2,7 +2,8 @@
 
 ``verifier`` is the Verifier (tests in three styles, scoring); beside it ``extract`` (the
 fenced program out of the completion), ``harness`` (assert-style test code run here,
-calling into the sandboxed program) and ``compare`` (the output and return-value rules).
+calling into the sandboxed program), ``compare`` (the output and return-value rules) and
+``preview`` (text for returned values in reasons, which never fails).
 """
 
 from __future__ import annotations

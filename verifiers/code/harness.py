@@ -37,6 +37,8 @@ from typing import Any
 
 from verigrade.sandbox import Session, wire
 
+from .preview import error_text
+
 
 # Both derive from BaseException so a test's own ``except Exception`` cannot swallow them.
 class RemoteTimeout(BaseException):
@@ -471,7 +473,8 @@ def run_check(
             ) from None
         return "failed", f"NameError: {str(error)[:200]}"
     except AssertionError as error:
-        return "failed", f"assertion failed{': ' + str(error)[:200] if str(error) else ''}"
+        message = error_text(error)
+        return "failed", f"assertion failed{': ' + message if message else ''}"
     except Exception as error:
-        return "failed", f"{type(error).__name__}: {str(error)[:200]}"
+        return "failed", f"{type(error).__name__}: {error_text(error)}"
     return "passed", "all assertions held"

@@ -32,6 +32,7 @@ from ..core.options import Opt
 from .compare import compare_output, values_equal
 from .extract import extract_program
 from .harness import BrokenReference, run_check
+from .preview import preview
 
 _COMPILERS = {
     "c": ("main.c", ["/usr/bin/gcc", "-std=gnu17", "-O2", "-pipe", "-o", "prog", "main.c", "-lm"]),
@@ -232,7 +233,7 @@ class CodeVerifier(Verifier[CodeOptions]):
                 elif values_equal(value, test["expected"], o.float_tolerance):
                     outcomes.append(_TestResult(True, "passed", "returned the expected value"))
                 else:
-                    outcomes.append(_TestResult(False, "failed", f"returned {_short(value)}"))
+                    outcomes.append(_TestResult(False, "failed", f"returned {preview(value)}"))
         finally:
             if session is not None:
                 session.close()
@@ -287,11 +288,6 @@ class CodeVerifier(Verifier[CodeOptions]):
         if note:
             reason = note[:300]
         return Verdict(score, "ok", reason, details)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def _style(reference: Any, language: str) -> str:

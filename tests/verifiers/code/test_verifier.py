@@ -193,6 +193,25 @@ def test_assert_style_expected_exception_still_works() -> None:
     assert verify("def root(x):\n    return x", reference).score == 0.0
 
 
+def test_ints_past_the_text_limit_in_every_style() -> None:
+    # 10**5000 has more digits than Python writes as text by default (4,300).
+    calls = {"fn_name": "big", "tests": [{"args": [5000], "expected": 10**5000}]}
+    assert verify("def big(n):\n    return 10**n", calls).score == 1.0
+    wrong = verify("def big(n):\n    return 10**n + 1", calls)
+    assert wrong.score == 0.0 and "bits" in wrong.details["tests"][0]["reason"]
+    asserts = {"test_code": "assert big(5000) == 10**5000, big(5000)", "entry_point": "big"}
+    assert verify("def big(n):\n    return 10**n", asserts).score == 1.0
+    # The failed assert's message is the returned int: showing it must not raise.
+    wrong = verify("def big(n):\n    return 10**n + 1", asserts)
+    assert wrong.score == 0.0 and "assertion failed" in wrong.reason
+    # Printed: compared as text, never read into an int.
+    digits = "9" * 10_000
+    stdio = {"tests": [{"input": "", "output": digits + "\n"}]}
+    printer = "import sys\nsys.set_int_max_str_digits(0)\nprint(10**10000 - 1)"
+    assert verify(printer, stdio).score == 1.0
+    assert verify(printer.replace("- 1", "- 2"), stdio).score == 0.0
+
+
 def test_no_code_block_is_no_answer() -> None:
     verifier = CodeVerifier()
     verdict = verifier.verify(Sample(completion="I think the answer is 3.", reference=ADD_STDIO))
