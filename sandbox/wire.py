@@ -9,9 +9,14 @@ A value crosses as JSON. ``None``, ``bool``, ``int``, ``float`` (``NaN``/``Infin
 An ``int`` of more than :data:`INT_HEX_BITS` bits is tagged too, ``{"~": "int", "v": hex}``:
 Python writes and reads ints as decimal text in quadratic time, and refuses to past
 ``sys.get_int_max_str_digits()`` digits (4,300 by default), while hex is linear and unlimited.
-Only those exact types encode: a subclass (say an ``int`` whose ``__eq__`` always says yes)
-is refused by :func:`encode`, and :func:`decode` only ever builds fresh built-in objects, so
-whatever the program returned, the judge compares values it made itself.
+A subclass of one of those types is sent as its base type's value: a ``Counter`` or
+``defaultdict`` as a ``dict``, a ``namedtuple`` as a ``tuple``, an ``IntEnum`` member as an
+``int`` (``bool`` stays ``bool``). :func:`encode` reads it through the base type's own methods
+(``dict.items(value)``, ``int.__index__(value)``), so what the subclass overrides can neither
+change what is sent nor raise out of the encoder, and :func:`decode` only ever builds fresh
+built-in objects: an ``int`` whose ``__eq__`` always says yes arrives as a plain ``int``, and
+whatever the program returned, the judge compares values it made itself. Anything else (a
+plain ``Enum`` member, a function, an iterator) is refused, naming its type.
 
 The program writes the judge's side of the wire: :func:`decode` is fed whatever it chose to
 write, so it checks every shape before building from it and raises nothing but
@@ -86,7 +91,51 @@ def _plain(value: Any, depth: int) -> Any:
         return {"~": "bytes", "v": value.hex()}
     if kind is complex:
         return {"~": "complex", "v": [value.real, value.imag]}
-    raise WireError(f"cannot send a value of type {kind.__module__}.{kind.__qualname__}")
+    return _base_value(value, kind, depth)
+
+
+# The base types' own descriptors: a metaclass or a subclass cannot override what they read.
+_COMPLEX_REAL = complex.__dict__["real"]
+_COMPLEX_IMAG = complex.__dict__["imag"]
+_TYPE_MODULE = type.__dict__["__module__"]
+_TYPE_QUALNAME = type.__dict__["__qualname__"]
+
+
+def _base_value(value: Any, kind: type, depth: int) -> Any:
+    """A subclass of a built-in type sent as its base value: a Counter as a dict, and so on.
+
+    Read through the base type's own methods (``dict.items(value)``, ``int.__index__``), never
+    through the subclass's: what it overrides may lie about the value, or raise, even a
+    BaseException that would end the program's call loop. The judge builds only the base type.
+    """
+    if issubclass(kind, int):  # IntEnum, IntFlag (bool is exact, and never gets here)
+        return _plain(int.__index__(value), depth)
+    if issubclass(kind, float):
+        return float.__float__(value)
+    if issubclass(kind, str):  # StrEnum too
+        return str.__str__(value)
+    if issubclass(kind, bytes):
+        return {"~": "bytes", "v": bytes.hex(value)}
+    if issubclass(kind, complex):
+        return {"~": "complex", "v": [_COMPLEX_REAL.__get__(value), _COMPLEX_IMAG.__get__(value)]}
+    if issubclass(kind, list):
+        return [_plain(item, depth + 1) for item in list.__iter__(value)]
+    if issubclass(kind, tuple):  # namedtuple
+        return {"~": "tuple", "v": [_plain(item, depth + 1) for item in tuple.__iter__(value)]}
+    if issubclass(kind, dict):  # defaultdict, Counter, OrderedDict
+        pairs = [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in dict.items(value)]
+        return {"~": "dict", "v": pairs}
+    if issubclass(kind, set):
+        return {"~": "set", "v": [_plain(item, depth + 1) for item in set.__iter__(value)]}
+    if issubclass(kind, frozenset):
+        items = [_plain(item, depth + 1) for item in frozenset.__iter__(value)]
+        return {"~": "frozenset", "v": items}
+    module, name = _TYPE_MODULE.__get__(kind), _TYPE_QUALNAME.__get__(kind)
+    if type(module) is str and module != "builtins":
+        name = f"{module}.{name}"
+    raise WireError(
+        f"cannot send a value of type {name}: not a built-in value or a subclass of one"
+    )
 
 
 #: Made once: ``json.dumps`` with any option builds a new encoder per call, and a session
@@ -95,7 +144,7 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 def encode(value: Any) -> str:
-    """One JSON text for ``value``; raises :class:`WireError` for anything but exact plain types."""
+    """One JSON text for ``value``; raises :class:`WireError` for anything but plain values."""
     return _ENCODER.encode(_plain(value, 0))
 
 

@@ -122,6 +122,30 @@ def test_session_ints_past_the_text_limit_cross_both_ways(box: Sandbox) -> None:
         assert session.call("times", [[2**100_000], 1], 1.0) == ("ok", [2**100_000])
 
 
+def test_session_returns_built_in_subclasses_as_their_base(box: Sandbox) -> None:
+    program = (
+        "import collections, enum\n"
+        "Point = collections.namedtuple('Point', 'x y')\n"
+        "class Size(enum.IntEnum):\n"
+        "    LARGE = 3\n"
+        "class Color(enum.Enum):\n"
+        "    RED = 1\n"
+        "def counts(text):\n"
+        "    return collections.Counter(text)\n"
+        "def groups():\n"
+        "    found = collections.defaultdict(list)\n"
+        "    found[1].append(Point(2, Size.LARGE))\n"
+        "    return found\n"
+        "def color():\n"
+        "    return Color.RED\n"
+    )
+    with box.session(program, limits=QUICK) as session:
+        assert session.call("counts", ["aab"], 1.0) == ("ok", {"a": 2, "b": 1})
+        assert session.call("groups", [], 1.0) == ("ok", {1: [(2, 3)]})
+        status, reason = session.call("color", [], 1.0)
+        assert status == "error" and "cannot send a value of type __main__.Color" in reason
+
+
 def test_working_directory_size_follows_each_runs_limit(box: Sandbox) -> None:
     # Two files, each under the file size limit, that together overflow a 64 KiB directory.
     source = (
