@@ -54,6 +54,9 @@ _BOOT = (
 DEFAULT_LIMITS = Limits()
 #: Time allowed beyond a run's own deadline for the server to report before we give up on it.
 _SERVER_GRACE = 2.0
+#: How long a session whose reply pipe closed is given for the server's report that it
+#: exited, before it is taken to have closed the pipe and run on (the report takes ~1 ms).
+_EXIT_REPORT_GRACE = 0.5
 
 
 @dataclass
@@ -369,8 +372,10 @@ class Session:
         if run.setup_error is not None:
             return f"sandbox error: {run.setup_error}"
         if not run.ready:
-            run.kill()
-            return "timeout" if run.exit is None else "program exited during start-up"
+            if run.exit is None:
+                run.kill()
+                return "timeout"
+            return f"the program ended during start-up: {run.result().reason}"
         return None
 
     @staticmethod
@@ -473,12 +478,14 @@ class Session:
         def answered() -> bool:  # calls may be sent before the child is ready: "R" comes first
             return run.ready and run.replies.data.find(b"\n", run.consumed) >= 0
 
-        if not run.pump(answered, deadline):
+        # pump() also stops when the program exits; and once its end of the reply pipe is
+        # closed, no answer can come however long we wait.
+        settled = run.pump(lambda: answered() or not run.replies.open, deadline)
+        if not settled and run.exit is None:
             run.kill()
             return "timeout", f"no answer within {timeout:.2f}s"
         if not answered():
-            run.kill()  # already gone; marks the session dead
-            return "error", "the program exited before answering" + self._exit_note()
+            return self._ended()
         end = run.replies.data.index(b"\n", run.consumed)
         line = bytes(run.replies.data[run.consumed : end]).decode("utf-8", "replace")
         run.consumed = end + 1
@@ -490,12 +497,27 @@ class Session:
                 return "error", f"unreadable return value: {error}"
         return "error", body[:500] if kind == "err" else "malformed answer"
 
-    def _exit_note(self) -> str:
+    def _ended(self) -> tuple[str, str]:
+        """The answer to a call the program will never answer: how it ended, as itself.
+
+        A deadline or CPU limit it ran into is a timeout; an exit, a signal or the output cap
+        is an error that says which. A program that closed its end of the reply pipe but
+        runs on is killed first.
+        """
         run = self._run
-        if run.truncated:
-            return " (output cap exceeded)"
-        tail = run.stderr.data.decode("utf-8", "replace").strip().splitlines()[-1:]
-        return f" ({tail[0][:200]})" if tail else ""
+        if run.exit is None:
+            # The reply pipe closed. Mostly the program died, and the fork server's report of
+            # how is on its way: wait for it, or the kill below would be taken for the cause.
+            run.pump(lambda: run.exit is not None, time.monotonic() + _EXIT_REPORT_GRACE)
+        closed_its_end = run.exit is None  # and runs on, never to answer
+        if closed_its_end:
+            run.kill()
+        ended = run.result()
+        if ended.status == "timeout":
+            return "timeout", ended.reason
+        if closed_its_end and ended.signal == signal.SIGKILL:  # our kill, not its own end
+            return "error", "the program closed its reply channel"
+        return "error", f"the program ended before answering: {ended.reason}"
 
     def close(self) -> RunResult:
         """End the program (EOF on its call stream), reap it and return how it ended."""

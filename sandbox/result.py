@@ -55,7 +55,7 @@ class RunResult:
             return "output cap exceeded"
         if status == "crashed":
             assert self.signal is not None
-            name = signal.Signals(self.signal).name
+            name = _signal_name(self.signal)
             return (
                 f"killed by {name}: memory limit exceeded"
                 if self.memory_exceeded
@@ -65,3 +65,10 @@ class RunResult:
             tail = self.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
             return f"exit status {self.exit_code}" + (f": {tail[0][:200]}" if tail else "")
         return "exit status 0"
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:  # real-time signals between SIGRTMIN and SIGRTMAX have no name
+        return f"signal {number}"

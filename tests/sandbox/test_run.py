@@ -191,6 +191,51 @@ def test_session_call_timeout_kills_the_program(box: Sandbox) -> None:
     assert session.close().status in ("crashed", "timeout")
 
 
+@pytest.mark.parametrize(
+    "body, status, reason",
+    [
+        ("os._exit(3)", "error", "the program ended before answering: exit status 3"),
+        ("sys.exit(4)", "error", "the program ended before answering: exit status 4"),
+        ("raise SystemExit('bye')", "error", "exit status 1: bye"),
+        (
+            "import ctypes; ctypes.string_at(0)",
+            "error",
+            "ended before answering: killed by SIGSEGV",
+        ),
+        ("print('x' * 5_000_000)", "error", "output cap exceeded"),
+        ("os.close(4)\n    time.sleep(60)", "error", "the program closed its reply channel"),
+        ("x = bytearray(4 << 30)", "error", "MemoryError"),
+        ("while True: pass", "timeout", "killed after"),  # RLIMIT_CPU, before the call timeout
+    ],
+    ids=[
+        "os._exit",
+        "sys.exit",
+        "SystemExit",
+        "abort",
+        "output-cap",
+        "closed-reply",
+        "memory",
+        "cpu",
+    ],
+)
+def test_session_reports_how_the_program_ended_during_a_call(
+    box: Sandbox, body: str, status: str, reason: str
+) -> None:
+    # os._exit(3) in the called function was reported as a timeout after 0.01 s.
+    program = f"import os, sys, time\ndef f():\n    {body}\n"
+    limits = Limits(wall_seconds=20, cpu_seconds=1, memory_bytes=1 << 30)
+    with box.session(program, limits=limits) as session:
+        assert session.start() is None
+        answer = session.call("f", [], 10.0)
+        assert answer[0] == status and reason in answer[1], answer
+
+
+def test_a_signal_without_a_name_is_reported_by_number(box: Sandbox) -> None:
+    # Real-time signals 35-63 have no name in signal.Signals: the reason raised ValueError.
+    result = box.run(["/bin/sh", "-c", "kill -40 $$"])
+    assert (result.status, result.reason) == ("crashed", "killed by signal 40")
+
+
 def test_session_answers_calls_sent_ahead_in_order(box: Sandbox) -> None:
     program = "import time\ndef f(x):\n    if x < 0:\n        time.sleep(0.3)\n    return x * 2"
     session = box.session(program, limits=Limits(wall_seconds=10))

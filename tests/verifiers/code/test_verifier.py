@@ -85,6 +85,15 @@ def test_function_timeout_then_fresh_program_for_the_next_test() -> None:
     assert verdict.status == "ok" and verdict.score == 0.5
 
 
+def test_a_program_that_exits_in_a_call_is_reported_as_exiting() -> None:
+    # It was reported as a timeout (and all-exiting programs as a "timeout" verdict).
+    for reference in (ADD_CALLS, ADD_ASSERTS):
+        verdict = verify("import os\ndef add(a, b):\n    os._exit(3)", reference)
+        assert (verdict.status, verdict.score) == ("ok", 0.0), verdict
+        assert {t["status"] for t in verdict.details["tests"]} == {"failed"}
+        assert "exit status 3" in verdict.details["tests"][0]["reason"]
+
+
 def test_every_test_timing_out_is_a_timeout_verdict() -> None:
     verdict = verify("while True: pass", ADD_STDIO, test_seconds=0.5)
     assert (verdict.status, verdict.score) == ("timeout", 0.0)
@@ -210,6 +219,15 @@ def test_ints_past_the_text_limit_in_every_style() -> None:
     printer = "import sys\nsys.set_int_max_str_digits(0)\nprint(10**10000 - 1)"
     assert verify(printer, stdio).score == 1.0
     assert verify(printer.replace("- 1", "- 2"), stdio).score == 0.0
+
+
+def test_a_c_program_killed_by_an_unnamed_signal_scores_zero() -> None:
+    # signal.Signals(40) raises ValueError: the reason made verify() raise.
+    verdict = verify(
+        "#include <signal.h>\nint main(void) { raise(40); }", ADD_STDIO, "c", language="c"
+    )
+    assert (verdict.status, verdict.score) == ("ok", 0.0)
+    assert verdict.details["tests"][0]["reason"] == "killed by signal 40"
 
 
 def test_no_code_block_is_no_answer() -> None:
