@@ -573,29 +573,52 @@ Streams = tuple[io.TextIOWrapper, io.TextIOWrapper, io.TextIOWrapper]
 def _std_streams() -> Streams:
     """``sys.stdin``/``stdout``/``stderr`` for Python runs, built once instead of in each child.
 
+    Built as CPython builds its own over pipes (``create_stdio``), so a run sees what
+    ``python3`` would: each a TextIOWrapper over a BufferedReader or BufferedWriter of the
+    pipe's block size over a FileIO named ``<stdin>`` and so on; no newline translation;
+    UTF-8 with surrogateescape for stdin and stdout (CPython's choice for the run's C.UTF-8
+    locale), backslashreplace and line buffering for stderr. Without the buffered layer,
+    ``sys.stdin.buffer.readline()`` read one byte per system call and ``.read(n)`` returned
+    short.
+
     They name descriptors 0-2, which each child points at its own pipes before using them.
     They are built while 0-2 are pipes too, so what they learn of their descriptor at
-    construction (not seekable, not a terminal) is what holds in a run. This process never
-    reads or writes through them; each child gets them unused.
+    construction (not seekable, not a terminal, the block size) is what holds in a run. This
+    process never reads or writes through them, so their buffers are empty when it forks: no
+    byte of one run can reach another, and each child gets them unused.
     """
     saved = [os.dup(fd) for fd in (0, 1, 2)]
     read_end, write_end = os.pipe()
     try:
         for target, fd in ((0, read_end), (1, write_end), (2, write_end)):
             os.dup2(fd, target)
-        return (
-            io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8"),
-            io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8"),
-            io.TextIOWrapper(
-                io.FileIO(2, "w", closefd=False), encoding="utf-8", line_buffering=True
-            ),
-        )
+        return _std_stream(0, "<stdin>"), _std_stream(1, "<stdout>"), _std_stream(2, "<stderr>")
     finally:
         for target, fd in enumerate(saved):
             os.dup2(fd, target)
             os.close(fd)
         os.close(read_end)
         os.close(write_end)
+
+
+def _std_stream(fd: int, name: str) -> io.TextIOWrapper:
+    reading = fd == 0
+    raw = io.FileIO(fd, "r" if reading else "w", closefd=False)
+    raw.name = name
+    # Buffered to the descriptor's block size (4 KiB for a pipe), as io.open buffers, and so
+    # CPython's own standard streams.
+    size = os.fstat(fd).st_blksize
+    size = size if size > 1 else io.DEFAULT_BUFFER_SIZE
+    buffer = io.BufferedReader(raw, size) if reading else io.BufferedWriter(raw, size)
+    stream = io.TextIOWrapper(
+        buffer,
+        encoding="utf-8",
+        errors="backslashreplace" if fd == 2 else "surrogateescape",
+        newline="\n",
+        line_buffering=fd == 2,
+    )
+    stream.mode = "r" if reading else "w"  # type: ignore[misc]  # as CPython sets it
+    return stream
 
 
 #: Modules model-written programs import so often that each run loading its own copy costs
@@ -608,9 +631,13 @@ PRELOADED = ("typing", "math")
 def _warm_up() -> None:
     """Touch what every Python run uses, so children inherit it ready instead of loading it."""
     compile("print(int(input()) * 2)", "main.py", "exec")
-    sink = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-    sink.write("warm")
+    # Throwaway streams built as the runs' are: never those (see _std_streams).
+    sink = io.TextIOWrapper(io.BufferedWriter(io.BytesIO()), "utf-8", "surrogateescape", "\n")
+    sink.write("warm\n")
     sink.flush()
+    source = io.TextIOWrapper(io.BufferedReader(io.BytesIO(b"1\n2\n")), "utf-8", newline="\n")
+    source.readline()
+    source.buffer.readline()
     wire.encode([1, 2.5, "x", (1,), {1: 2}])
     wire.decode(wire.encode(["f", [1, 2.5, "x", (1,), {1: 2}]]))
     json.loads(json.dumps([["name", 0, 420]]))
@@ -775,6 +802,7 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
 def _run_python(program: bytes, session: bool, workdir: str, streams: Streams) -> None:
     """Run the program as ``__main__`` in this (already isolated) interpreter, then exit."""
     sys.stdin, sys.stdout, sys.stderr = streams
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = streams  # type: ignore[misc]  # as CPython
     sys.argv = ["main.py"]
     main = types.ModuleType("__main__")
     main.__file__ = os.path.join(workdir, "main.py")
@@ -795,11 +823,11 @@ def _run_python(program: bytes, session: bool, workdir: str, streams: Streams) -
         tb = error.__traceback__.tb_next if error.__traceback__ else None
         traceback.print_exception(type(error), error, tb)
         code = 1
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BaseException:
-        pass
+    for stream in (sys.stdout, sys.stderr):  # each, whatever the other's flush raises
+        try:  # noqa: SIM105 - contextlib is not imported here (see the imports)
+            stream.flush()
+        except BaseException:
+            pass
     os._exit(code)
 
 
