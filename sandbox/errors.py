@@ -8,7 +8,7 @@ had, so ``except RuntimeError`` or ``except ValueError`` still catches what it c
     └── SandboxError             the sandbox itself failed (could not start, lost its server)
         └── SandboxUnavailable   a layer the caller required is not available here
     ValueError
-    └── WireError                a value not of exact plain types, or a malformed message
+    └── WireError                a value that is not plain data, or a malformed message
     UserWarning
     └── SandboxDegraded          some layers are not available; runs go ahead without them
 
@@ -32,4 +32,5 @@ class SandboxDegraded(UserWarning):
 
 
 class WireError(ValueError):
-    """A value that is not made of exact plain types, or a malformed message."""
+    """A value that is not plain data (built-in values and their subclasses), or a malformed
+    message: whatever a program writes on the reply channel decodes to a value or this."""

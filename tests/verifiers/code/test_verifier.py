@@ -230,6 +230,15 @@ def test_a_c_program_killed_by_an_unnamed_signal_scores_zero() -> None:
     assert verdict.details["tests"][0]["reason"] == "killed by signal 40"
 
 
+def test_a_returned_list_of_values_sharing_one_hash_is_refused() -> None:
+    # The test's own set() of 38,000 ints with one hash would take the judge 7-24 s.
+    program = "def spread(k):\n    return [(2**61 - 1) * n + k for n in range(1, 38_001)]"
+    asserts = {"test_code": "assert len(set(spread(7))) == 38_000", "entry_point": "spread"}
+    verdict = verify(program, asserts)
+    assert (verdict.status, verdict.score) == ("ok", 0.0)
+    assert "share one hash" in verdict.reason
+
+
 def test_no_code_block_is_no_answer() -> None:
     verifier = CodeVerifier()
     verdict = verifier.verify(Sample(completion="I think the answer is 3.", reference=ADD_STDIO))
