@@ -300,9 +300,9 @@ def decode(text: str | bytes) -> Any:
     found: list[Any] = []
     try:
         value = _build(node, 0, found)
+        # Test code may gather the values of returned lists into sets of its own: the whole
+        # message is held to the same bound as each set or dict in it.
+        _check_hashes(found)
     except RecursionError:  # the caller was already deep in its own stack
         raise WireError("value nested too deeply for the stack left") from None
-    # Test code may gather the values of returned lists into sets of its own: the whole
-    # message is held to the same bound as each set or dict in it.
-    _check_hashes(found)
     return value
