@@ -221,10 +221,13 @@ def _dicts_equal(got: dict[Any, Any], want: dict[Any, Any], tolerance: float) ->
         return False
     wanted = {_exact(key): value for key, value in want.items()}
     json_keys = all(kind is str for kind, _ in wanted)
+    # An int of more bits than 4 per character of the longest key has more digits than any
+    # key: str() of it could only fail (past 4,300 digits) or take quadratic time.
+    key_bits = 4 * max((len(key) for _, key in wanted), default=0) if json_keys else 0
     by_key: dict[Any, Any] = {}
     for key, value in got.items():
         exact = _exact(key)
-        if json_keys and exact[0] is int:
+        if json_keys and exact[0] is int and exact[1].bit_length() <= key_bits:
             exact = _exact(str(exact[1]))
         if exact in by_key:  # 1 and "1" both standing for "1": one key cannot answer twice
             return False

@@ -213,6 +213,12 @@ def test_ints_past_the_text_limit_in_every_style() -> None:
     # The failed assert's message is the returned int: showing it must not raise.
     wrong = verify("def big(n):\n    return 10**n + 1", asserts)
     assert wrong.score == 0.0 and "assertion failed" in wrong.reason
+    # A returned int key is compared with a JSON reference's str keys as its str(): one too
+    # long for text is none of them (str() of it raised ValueError in the judge).
+    keys = {"fn_name": "keyed", "tests": [{"args": [], "expected": {"1": 2}}]}
+    assert verify("def keyed():\n    return {1: 2}", keys).score == 1.0
+    wrong = verify("def keyed():\n    return {10**5000: 2}", keys)
+    assert (wrong.status, wrong.score) == ("ok", 0.0)
     # Printed: compared as text, never read into an int.
     digits = "9" * 10_000
     stdio = {"tests": [{"input": "", "output": digits + "\n"}]}
