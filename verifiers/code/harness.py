@@ -101,12 +101,19 @@ def _remote_error(reason: str) -> ProgramError:
     (:class:`RemoteTimeout`, :class:`RemoteFailure`) cannot be named.
     """
     name, _, message = reason.partition(":")
-    kind = _rebuilt_type(name.strip())
-    error: ProgramError
-    try:  # as a built-in, str(error) is the program's own message, as a test would see it
-        error = ProgramError(reason) if kind is ProgramError else kind(message.removeprefix(" "))
-    except Exception:  # e.g. UnicodeDecodeError wants five arguments
-        error = ProgramError(reason)
+    named = getattr(builtins, name.strip(), None)
+    # The named type first, then what it derives from: a UnicodeDecodeError (which wants five
+    # arguments) is still caught by the test's ``except ValueError``, as UnicodeError.
+    error: ProgramError = ProgramError(reason)
+    for base in named.__mro__ if isinstance(named, type) else ():
+        kind = _rebuilt_type(base.__name__)
+        if kind is ProgramError:
+            break  # steering, or nothing more specific than Exception is left
+        try:  # as a built-in, str(error) is the program's own message, as a test would see it
+            error = kind(message.removeprefix(" "))
+            break
+        except Exception:
+            continue
     error.reason = reason
     return error
 

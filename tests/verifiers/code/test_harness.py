@@ -320,7 +320,6 @@ def test_a_stop_iteration_from_the_program_cannot_end_the_tests_loop(name: str) 
         "BaseException",
         "ExceptionGroup",  # constructing it from one string fails in the judge
         "BaseExceptionGroup",
-        "UnicodeDecodeError",  # wants five arguments
         "RemoteFailure",  # ours, not a built-in: the program cannot name the judge's own
         "Nonsense",
     ],
@@ -329,6 +328,14 @@ def test_a_remote_error_that_could_steer_the_judge_is_a_plain_program_error(name
     error = harness._remote_error(f"{name}: boom")
     assert type(error) is harness.ProgramError
     assert str(error) == f"{name}: boom"
+
+
+def test_a_remote_error_that_cannot_be_built_from_its_message_is_its_nearest_base() -> None:
+    # UnicodeDecodeError wants five arguments; a test's `except ValueError` must still catch
+    # it, or a right program that raises it would fail.
+    error = harness._remote_error("UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff")
+    assert isinstance(error, UnicodeError) and isinstance(error, harness.ProgramError)
+    assert not isinstance(error, UnicodeDecodeError)  # not built: it would need five arguments
 
 
 def test_every_built_in_exception_name_is_rebuilt_without_raising_another() -> None:
