@@ -91,13 +91,13 @@ class RunGroup:
     """
 
     def __init__(self, name: str) -> None:
-        mounts, own = _mounts(), _own_paths()
         self.name = name
         self.groups: list[int] = []  # directory descriptors, one per hierarchy we use
         self.parents: list[int] = []  # and of the directory each was made in
         self.joins: list[int] = []
         self.version = 0
         try:
+            mounts, own = _mounts(), _own_paths()
             if "cgroup2" in mounts and self._try_v2(mounts["cgroup2"], own.get("", "/"), name):
                 self.version = 2
             elif "memory" in mounts and "pids" in mounts:
@@ -110,12 +110,15 @@ class RunGroup:
                 os.open("cgroup.procs", os.O_WRONLY | os.O_CLOEXEC, dir_fd=group)
                 for group in self.groups
             ]
-        except OSError:
+            self.memory_bytes = -1
+            self.processes = -1
+            # Every file a run will need, tried now: a failure is the layer's state, reported
+            # at start, not an error in the middle of a run.
+            self.limit(1 << 30, 64)
+            self.oom_seen = self.oom_kills()
+        except (OSError, ValueError) as error:
             self.close()
-            raise
-        self.memory_bytes = -1
-        self.processes = -1
-        self.oom_seen = self.oom_kills()
+            raise OSError(f"{type(error).__name__}: {error}") from None
 
     def _try_v2(self, mount: str, own: str, name: str) -> bool:
         # Controllers reach a group only through its parent's subtree_control, which a

@@ -328,7 +328,12 @@ class Server:
         if self.cgroup is not None:
             # Everything the run holds counts: its memory and the files in its directory. One
             # more process than its own: an exec run's init shim.
-            self.cgroup.limit(plan["memory_bytes"], plan["rlimits"][2] + 1)
+            try:
+                self.cgroup.limit(plan["memory_bytes"], plan["rlimits"][2] + 1)
+            except OSError as error:  # tried at start; this would be the machine changing
+                os.write(2, f"verigrade sandbox: cgroup limits failed: {error}\n".encode())
+                self.layers["cgroup"] = f"failed while serving: {error}"
+                self.cgroup = None
         # Only the init shim of an exec run reports a status; a Python run is pid 1 itself.
         status_r, status_w = os.pipe() if request["mode"] == "exec" else (-1, -1)
         fds.append(status_w)
