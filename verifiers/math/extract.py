@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .normalize import matching_brace
 
@@ -43,8 +43,19 @@ _HASHES = re.compile(r"####\s*([^\n]+)")
 _FINAL = re.compile(r"(?:final answer|the answer)\s*(?:is|:|=)?\s*:?\s*", re.IGNORECASE)
 _ANSWER_COLON = re.compile(r"\banswer\s*[:\uff1a]\s*", re.IGNORECASE)  # ASCII or full-width colon
 _BOLD = re.compile(r"\*\*([^*\n]+?)\*\*")
-_MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$]+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+# A dollar sign escaped as ``\\$`` is a currency sign inside the math, not its end.
+_MATH = re.compile(
+    r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$((?:[^$\\]|\\.)+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]",
+    re.DOTALL,
+)
+# The last number: a fraction command (``\\frac{10}{9}``, ``\\tfrac83``) is one number,
+# and digits after a letter are part of a word or a command (``AZYUK2A``, ``x2``), not
+# a number; letters after a number are a unit (``1,000.99m``). Thousands groups may be separated by a comma or one space (``1 000``).
+_NUMBER = re.compile(
+    r"-?\\[dtc]?frac\s*(?:\{[^{}]*\}|\d)\s*(?:\{[^{}]*\}|\d)"
+    r"|(?<![A-Za-z\d.\\])-?(?:\d{1,3}(?: \d{3})+(?!\d)|\d[\d,]*)(?:\.\d+)?(?:/\d+)?"
+    r"|(?<![A-Za-z\d\\])-?\.\d+"
+)
 # The end of a sentence: a period not inside a number, or the end of the line.
 _SENTENCE_END = re.compile(r"\.(?!\d)(?:\s|$)|\n")
 
@@ -57,11 +68,14 @@ class Extraction:
         rule: the rule that fired (one of ``RULES``).
         answers: the final answer(s), raw text; several only for a group of boxes.
         superseded: earlier boxed answers that a later box corrected.
+        start: where the statement of the answer begins (the last box's start).
     """
 
     rule: str
     answers: tuple[str, ...]
     superseded: tuple[str, ...] = ()
+    start: int = field(default=-1, compare=False)
+    """Where the statement begins in the text (-1: not recorded)."""
 
 
 def extract(text: str, priority: Sequence[str] = RULES) -> Extraction | None:
@@ -74,10 +88,42 @@ def extract(text: str, priority: Sequence[str] = RULES) -> Extraction | None:
     Returns:
         The extraction, or None when no rule finds anything.
     """
-    for rule in priority:
+    for i, rule in enumerate(priority):
         found = _EXTRACTORS[rule](text)
-        if found is not None:
-            return found
+        if found is None:
+            continue
+        if rule == "boxed":
+            stated = _stated_after(text, found.start, priority[i + 1 :])
+            if stated is not None:
+                return Extraction(stated.rule, stated.answers, found.answers + found.superseded)
+        return found
+    return None
+
+
+_CHECKABLE = re.compile(r"[\d\\]")
+_FINAL_ONLY = re.compile(r"final answer\s*(?:is|:|=)?\s*:?\s*", re.IGNORECASE)
+
+
+def _stated_after(text: str, box_at: int, later: Sequence[str]) -> Extraction | None:
+    """A "final answer is ..." written after the last box: it outranks the box.
+
+    A box in the working ("... so $\\boxed{255}$ dollars more") followed by "The final
+    answer is $10,455$" was an intermediate result. Only the words "final answer"
+    count: "the answer is 44" or "check our answer: ..." after a box is usually the
+    box being verified. The statement must be a number or
+    some math, not prose: "the answer is correct" or "the answer is consistent with
+    the 3 conditions" states nothing.
+    """
+    if "final_answer" not in later:
+        return None
+    if "inal" not in text[box_at:]:  # the common case, without a regex pass
+        return None
+    found = _final_only(text[box_at:])
+    if found is None:
+        return None
+    answer = found.answers[0]
+    if _CHECKABLE.search(answer) and not _PROSE.search(_MATH.sub(" ", answer)):
+        return found
     return None
 
 
@@ -124,7 +170,7 @@ def _boxed(text: str) -> Extraction | None:
         first -= 1
     final = tuple(b.content for b in boxes[first:])
     earlier = tuple(b.content for b in boxes[:first])
-    return Extraction("boxed", final, earlier)
+    return Extraction("boxed", final, earlier, start=boxes[-1].start)
 
 
 def _rest_of_sentence(text: str, start: int) -> str:
@@ -136,6 +182,35 @@ def _rest_of_sentence(text: str, start: int) -> str:
     return rest[: end.start()] if end else rest
 
 
+# "The largest $n$ is 34": in a sentence, the answer follows its last verb of being.
+_COPULA = re.compile(r"\b(?:is|are|was|were|equals|be)\b\s*:?\s*", re.IGNORECASE)
+# Prose: two words of two letters or more outside any math span.
+_PROSE = re.compile(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}")
+
+
+def answer_in_sentence(sentence: str) -> str:
+    """The answer a sentence states: the sentence itself unless it is prose around one.
+
+    "The largest $n$ is 34" gives ``34``; "$\\frac{3}{4}$" and "28 percent" stay whole.
+    """
+    outside = _MATH.sub(" ", sentence)
+    if not _PROSE.search(outside):
+        return sentence
+    last = None
+    for last in _COPULA.finditer(sentence):  # noqa: B007 - we want the last match
+        pass
+    if last is not None and not _inside_math(sentence, last.start()):
+        return answer_in_sentence(_rest_of_sentence(sentence, last.end()).strip())
+    spans: list[tuple[str, ...]] = _MATH.findall(sentence)
+    if spans:
+        return next(g for g in spans[-1] if g).strip()
+    return sentence
+
+
+def _inside_math(text: str, at: int) -> bool:
+    return any(m.start() < at < m.end() for m in _MATH.finditer(text))
+
+
 def _after_last(pattern: re.Pattern[str], rule: str) -> Callable[[str], Extraction | None]:
     def find(text: str) -> Extraction | None:
         last = None
@@ -143,8 +218,8 @@ def _after_last(pattern: re.Pattern[str], rule: str) -> Callable[[str], Extracti
             pass
         if last is None:
             return None
-        answer = _rest_of_sentence(text, last.end()).strip()
-        return Extraction(rule, (answer,)) if answer else None
+        answer = answer_in_sentence(_rest_of_sentence(text, last.end()).strip())
+        return Extraction(rule, (answer,), start=last.start()) if answer else None
 
     return find
 
@@ -174,10 +249,10 @@ def _last_math(text: str) -> Extraction | None:
     found = _MATH.findall(_last_paragraph(text))
     if not found:
         return None
+    # The whole span, equation and all: cutting at "=" here would lose the left side
+    # of "x^2 + y^2 = 25", split "\\sum_{k=0}" and "x <= 2". Whether "x = 5" stands
+    # for 5 is decided when comparing, knowing the gold (equivalence._value_side).
     math = next(g for g in found[-1] if g).strip()
-    # "so x = 2 + 3 = 5": the value is what follows the last equals sign.
-    if "=" in math:
-        math = math.rsplit("=", 1)[1].strip()
     return Extraction("last_math", (math,)) if math else None
 
 
@@ -185,6 +260,8 @@ def _last_number(text: str) -> Extraction | None:
     found = _NUMBER.findall(text)
     return Extraction("last_number", (found[-1].rstrip(","),)) if found else None
 
+
+_final_only = _after_last(_FINAL_ONLY, "final_answer")
 
 _EXTRACTORS: dict[str, Callable[[str], Extraction | None]] = {
     "boxed": _boxed,
