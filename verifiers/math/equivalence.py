@@ -64,6 +64,11 @@ def equivalent(gold: Node, pred: Node, rules: Rules) -> Decision:
         Rejected: an expression too big to evaluate safely.
     """
     gold, pred = _single(gold), _single(pred)
+    if gold == pred and not isinstance(gold, Leaf):
+        # Parsed alike: "x = \\frac{-1 \\pm \\sqrt{13}}{4}" against itself needs no sympy.
+        # A single value still goes on (its rule names how it was compared, and
+        # "\\frac10" is not even equal to itself).
+        return Decision(True, "same answer")
     if rules.equation_value:
         if isinstance(gold, Relation) and not isinstance(pred, Relation):
             side = _value_side(gold)
@@ -104,13 +109,49 @@ def _single(node: Node) -> Node:
 
 
 def _value_side(relation: Relation) -> Node | None:
+    """The value an equation states, or None when it is an equation to compare as one.
+
+    ``name = value`` states ``value`` when the name is a variable (``x``, ``a_1``,
+    ``f(x)``), a tuple of them (``(p, q)``), or letters combined without any number
+    (``|AB|``, ``V_1:V_2``, ``\\frac{NO}{BO}``, ``a + b``): the question asked for that
+    quantity. ``x^2 + y^2 = 25`` and ``2x + z = 1`` are equations (a number or a power
+    on the left), so they never equal ``25`` or ``1``. A computation with no letter on
+    either side (``3 + 4 = 7``) states its last side.
+    """
     if relation.op != "=":
         return None
-    if isinstance(relation.lhs, Leaf) and _SYMBOL.match(relation.lhs.text):
+    if _names_quantity(relation.lhs):
         return relation.rhs
-    if isinstance(relation.rhs, Leaf) and _SYMBOL.match(relation.rhs.text):
+    if _names_quantity(relation.rhs) and not _is_constant(relation.lhs):
         return relation.lhs
+    if _is_constant(relation.lhs) and _is_constant(relation.rhs):
+        return relation.rhs
     return None
+
+
+# Commands that only shape a name or a constant; the letters of the rest count.
+_SHAPING = re.compile(
+    r"\\(?:[dt]?frac|left|right|angle|measuredangle|overline|overrightarrow|vec|hat|"
+    r"widehat|triangle|mathrm|operatorname|sqrt|cdot|times|pi)(?![a-zA-Z])"
+)
+_SUBSCRIPT = re.compile(r"_(?:\{[^{}]*\}|\w)")
+
+
+def _names_quantity(node: Node) -> bool:
+    if isinstance(node, Seq) and node.kind == "tuple":
+        return all(_names_quantity(item) for item in node.items)
+    if not isinstance(node, Leaf) or node.num is not None:
+        return False
+    if _SYMBOL.match(node.text):
+        return True
+    bare = _SHAPING.sub("", _SUBSCRIPT.sub("", node.text))
+    return bool(re.search(r"[A-Za-z]", bare)) and not re.search(r"[\d^.!]", bare)
+
+
+def _is_constant(node: Node) -> bool:
+    if not isinstance(node, Leaf):
+        return False
+    return node.num is not None or not re.search(r"[A-Za-z]", _SHAPING.sub("", node.text))
 
 
 # -- numbers and expressions ----------------------------------------------------------
@@ -245,6 +286,11 @@ def sympy_equal(a: Any, b: Any) -> Decision:
         if value.is_number and value.is_finite and _negligible(value, scale):
             return Decision(True, "sympy: equal to 50 digits")
         return Decision(False, "sympy: values differ")
+    if _unevaluated(difference):
+        same = sympy.expand(difference) == 0
+        return Decision(
+            same, f"sympy: {'same' if same else 'different'} sums (compared as written)"
+        )
     zero_at_every_probe = True
     values = _probe_points(difference, difference.free_symbols)
     scales = _probe_points(a, difference.free_symbols)
@@ -263,6 +309,17 @@ def sympy_equal(a: Any, b: Any) -> Decision:
     if zero_at_every_probe:
         return Decision(True, "sympy: equal at every probe point (simplify could not prove it)")
     return Decision(False, "sympy: could not show they are equal")
+
+
+def _unevaluated(expr: Any) -> bool:
+    """A sum, product or integral with a symbolic bound: evaluating one at a probe point
+    takes sympy seconds (Euler-Maclaurin), so such values are compared as written."""
+    import sympy
+
+    return any(
+        any(b.free_symbols for lim in node.limits for b in lim[1:])
+        for node in expr.atoms(sympy.Sum, sympy.Product, sympy.Integral)
+    )
 
 
 def _negligible(value: Any, scale: Any) -> bool:
@@ -388,6 +445,9 @@ def _squash(text: str) -> str:
 
 
 def _sequences(gold: Seq, pred: Seq, rules: Rules) -> Decision:
+    if gold.kind != "tuple" and pred.kind != "tuple":
+        # A list of answers is a set of solutions: one written twice counts once.
+        gold, pred = _distinct(gold), _distinct(pred)
     if len(gold.items) != len(pred.items):
         return Decision(False, f"{len(gold.items)} items vs {len(pred.items)}")
     ordered = gold.kind == "tuple" or pred.kind == "tuple"
@@ -410,6 +470,10 @@ def _sequences(gold: Seq, pred: Seq, rules: Rules) -> Decision:
     return Decision(True, "same items in any order")
 
 
+def _distinct(seq: Seq) -> Seq:
+    return Seq(seq.kind, tuple(dict.fromkeys(seq.items)))
+
+
 def _relations(gold: Relation, pred: Relation, rules: Rules) -> Decision:
     import sympy
 
@@ -427,6 +491,9 @@ def _relations(gold: Relation, pred: Relation, rules: Rules) -> Decision:
     except Unparsable as exc:
         return Decision(False, f"relation not parsable ({exc})")
     dg, dp = gl - gr, pl - pr
+    if _unevaluated(dg) or _unevaluated(dp):
+        same = sympy.expand(dg - dp) == 0 or sympy.expand(dg + dp) == 0
+        return Decision(same, "relation with sums, compared as written")
     # The ratio of the two "lhs - rhs" must be one non-zero constant: probe it at
     # fixed points first (cheap), and let simplify confirm only small expressions.
     ratios = _probe(dg / dp, dg.free_symbols | dp.free_symbols)

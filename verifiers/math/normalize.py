@@ -18,7 +18,6 @@ _REPLACE = (
     ("\\tfrac", "\\frac"),
     ("\\cfrac", "\\frac"),
     ("\\displaystyle", ""),
-    ("{,}", ","),
     ("\\!", ""),
     ("\\%", "%"),
     ("\\$", ""),
@@ -39,7 +38,14 @@ _REPLACE = (
 _SIZING = re.compile(
     r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\.?"
 )
-_SPACES = re.compile(r"(?<!\\)\\[,;: ]|\\q?quad(?![a-zA-Z])|~")
+# "\\quadx_2" (a space command glued to the next name, as some datasets write it) is
+# still a space: no other command starts with "quad".
+_SPACES = re.compile(r"(?<!\\)\\[,;: ]|\\q?quad|~")
+# "14{,}916", "14{, }916": a comma in a brace group is a thousands separator.
+_BRACED_COMMA = re.compile(r"\{\s*,\s*\}")
+# A text escaped twice (JSON encoded twice): every command written "\\\\frac".
+_DOUBLED_COMMAND = re.compile(r"\\\\(?=[a-zA-Z])")
+_SINGLE_COMMAND = re.compile(r"(?<!\\)\\[a-zA-Z]")
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree")
 _WRAPPERS = re.compile(r"\\(?:mathrm|mathbf|boldsymbol|mathit|operatorname|textbf|mathsf|bf)\s*\{")
 _TEXT = re.compile(r"\\(?:text|textrm|textit|textnormal|mbox|hbox)\s*\{([^{}]*)\}(\^\{?\d\}?)?")
@@ -58,7 +64,8 @@ _TRAILING_UNITS = re.compile(
 )
 _LEADING_WORDS = re.compile(r"^(?:[a-zA-Z]{2,}\s+)+(?=[-\d\\(\[{])")
 _SET_MEMBERSHIP = re.compile(r"^[a-zA-Z]\s*\\in\s*")
-_CONNECTIVES = re.compile(r"\s+(?:and|or)\s+")
+# "and"/"or" between answers, spaced or glued between brackets: "(11,7)or(7,11)".
+_CONNECTIVES = re.compile(r"\s+(?:and|or)\s+|(?<=[)\]}])\s*(?:and|or)\s*(?=[(\[{])")
 # Plain-text spellings models also write: "pi/2", "exp(16)", "-2*pi".
 _BARE_NAMES = re.compile(r"(?<![\\a-zA-Z])(pi|exp|sin|cos|tan|ln|log)(?![a-zA-Z])")
 _EDGE_PUNCT = " .;:,\n\t"
@@ -123,16 +130,33 @@ def only_text(text: str) -> str | None:
     return None
 
 
+def undouble(text: str) -> str:
+    """``\\\\frac{1}{2}`` -> ``\\frac{1}{2}`` when every command in the text is doubled.
+
+    Text encoded as JSON twice reaches us with each backslash doubled. A text that
+    also has a single-backslash command is left alone: its ``\\\\`` are line breaks
+    (matrix rows), which may well be followed by a letter.
+    """
+    if "\\\\" not in text or _SINGLE_COMMAND.search(text.replace("\\\\", "")):
+        return text
+    if not _DOUBLED_COMMAND.search(text):
+        return text
+    return text.replace("\\\\", "\\")
+
+
 def normalize(text: str) -> str:
     """The canonical spelling of one answer (already cut out of its completion)."""
-    text = unwrap_boxed(strip_delimiters(text.strip().strip("*")))
+    text = unwrap_boxed(strip_delimiters(undouble(text).strip().strip("*")))
     text = _BARE_NAMES.sub(r"\\\1", text)
+    text = _BRACED_COMMA.sub(",", text)
     for old, new in _REPLACE:
         text = text.replace(old, new)
     text = _SIZING.sub("", text)
     text = _CLOCK.sub(lambda m: f"{m.group(1)}_{{{m.group(2).lower()}m}}", text)
     text = _DEGREES.sub("", text)
     text = _SPACES.sub(" ", text)
+    # A semicolon separates answers or coordinates as a comma does: "-12;-11", "(0;-2;6)".
+    text = text.replace(";", ",")
     text = _unwrap(text)
     text = _TEXT.sub(_text_group, text)
     text = _CONNECTIVES.sub(",", text)
@@ -143,6 +167,11 @@ def normalize(text: str) -> str:
     text = _FRAC_SHORT.sub(_brace_frac, text)
     text = _SQRT_SHORT.sub(r"\\sqrt{\1}", text)
     return _EDGES.sub("", squeeze_spaces(text))
+
+
+def drop_units(text: str) -> str:
+    """``35 cm`` -> ``35``: a unit after one answer of a list (the whole text had its own)."""
+    return _TRAILING_UNITS.sub("", text)
 
 
 def squeeze_spaces(text: str) -> str:

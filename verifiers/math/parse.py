@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from .normalize import normalize, only_text
+from .normalize import drop_units, normalize, only_text, undouble
 from .numbers import Num, parse_number
 
-MAX_ANSWER_CHARS = 1000
-"""Longer extracted answers are rejected: no real answer is that long, and sympy on one may not end."""
+MAX_ANSWER_CHARS = 4000
+"""Longer answers are rejected outright. The real guards against blow-ups are structural
+(nesting, items, terms, exponents: see ``sym``); this cap only bounds the work of the
+text passes. A gold that is a whole reference solution is cut down to its final answer
+before it gets here (``verifier.parse_gold``), so a long honest gold is not refused."""
 MAX_NESTING = 40
 MAX_ITEMS = 64
 
@@ -104,11 +107,15 @@ _RELATIONS = (
     (">=", ">="),
     ("<", "<"),
     (">", ">"),
+    ("!=", "!="),  # before "=": ASCII "x != 3" is not the factorial "x!" equal to 3
     ("=", "="),
 )
 _CHOICE = re.compile(r"^\(?([A-E])\)?$")
 # "(B) 5" or "(B)\ 5": a multiple-choice answer that also restates the option.
 _CHOICE_PREFIX = re.compile(r"^\(([A-E])\)(?![,\]])")
+_PM = re.compile(r"\\pm(?![a-zA-Z])")
+# "|z|": the absolute value of one variable, as the middle of "1 \le |z| \le 2".
+_ABS_SYMBOL = re.compile(r"^\|[a-zA-Z](?:_\{?\w+\}?)?\|$")
 _WORDS = re.compile(r"^[A-Za-z][A-Za-z' -]{2,}$")
 _MATRIX = re.compile(r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^}]*\})?(.*)\\end\{\1\}$", re.DOTALL)
 
@@ -122,6 +129,7 @@ def parse_answer(raw: str) -> Node:
     """
     if len(raw) > MAX_ANSWER_CHARS:
         raise Rejected(f"answer has {len(raw)} characters, over {MAX_ANSWER_CHARS}")
+    raw = undouble(raw)
     words = only_text(raw)
     if words is not None:
         return _words(words)
@@ -157,6 +165,10 @@ def _parse(text: str) -> Node:
     if text.startswith("\\{") and text.endswith("\\}") and _closes_at_end(text, 1):
         inner = text[2:-2]
         return Seq("set", _items(_split_top(inner, ",")) if inner else ())
+    if text.startswith("{") and text.endswith("}") and _closes_at_end(text, 0):
+        # Unescaped braces only group in LaTeX: "{1,3}" is the list 1, 3 (a set
+        # would be written \{1,3\}); "{-2021, 2021}" is two answers, not one value.
+        return _parse(text[1:-1].strip())
     if text[:1] in "([" and text[-1:] in ")]" and _closes_at_end(text, 0):
         return _bracketed(text)
     items = _split_commas(text)
@@ -171,6 +183,9 @@ def _parse(text: str) -> Node:
     if len(pm) == 2:
         head, tail = pm
         return Seq("set", (_parse(f"{head}+{tail}" if head else tail), _parse(f"{head}-{tail}")))
+    if len(_PM.findall(text)) == 1:
+        # "\frac{-1 \pm \sqrt{13}}{4}": a \pm inside a fraction is still two values.
+        return Seq("set", (_parse(_PM.sub("+", text)), _parse(_PM.sub("-", text))))
     if _WORDS.match(text) and " " in text:
         return Words(text.lower())
     return Leaf(text)
@@ -193,7 +208,7 @@ def _items(parts: list[str]) -> tuple[Node, ...]:
     for part in parts:
         if not part:
             continue
-        node = _parse(part)
+        node = _parse(drop_units(part))
         if isinstance(node, Seq) and node.kind == "set" and "\\pm" in part:
             nodes.extend(node.items)
         else:
@@ -210,6 +225,8 @@ def _number(text: str) -> Num | None:
 
 def _bracketed(text: str) -> Node:
     inner = text[1:-1]
+    if inner.startswith("\\begin{") and _MATRIX.match(inner):
+        return _parse(inner)  # "\left[\begin{array}...\right]": brackets drawn round a matrix
     items = _split_top(inner, ",")
     if len(items) == 1:
         if text[0] == "(" and text[-1] == ")":
@@ -253,10 +270,19 @@ def _relation(text: str) -> Node | None:
     ops = [op for _, _, op in found]
     if len(ops) == 2 and ({*ops} <= {"<", "<="} or {*ops} <= {">", ">="}):
         # a < x < b: the interval between a and b.
-        lo, _, hi = pieces
+        lo, middle, hi = pieces
         if ops[0] in (">", ">="):
             lo, hi = hi, lo
-        return Interval(_parse(lo), _parse(hi), ops[0] in ("<=", ">="), ops[1] in ("<=", ">="))
+        lo_closed, hi_closed = ops[0] in ("<=", ">="), ops[1] in ("<=", ">=")
+        if _ABS_SYMBOL.match(middle):
+            # 1 \le |z| \le 2: z lies in [-2, -1] or in [1, 2].
+            return Union(
+                (
+                    Interval(_parse(_negated(hi)), _parse(_negated(lo)), hi_closed, lo_closed),
+                    Interval(_parse(lo), _parse(hi), lo_closed, hi_closed),
+                )
+            )
+        return Interval(_parse(lo), _parse(hi), lo_closed, hi_closed)
     if len(ops) != 1:
         # "x = 2 + 3 = 5" or a chain we do not model: the last side is the value.
         return _parse(pieces[-1]) if all(op == "=" for op in ops) else Leaf(text)
@@ -265,6 +291,12 @@ def _relation(text: str) -> Node | None:
     if op in (">", ">="):
         return Relation("<" if op == ">" else "<=", rhs, lhs)
     return Relation(op, lhs, rhs)  # type: ignore[arg-type]
+
+
+def _negated(text: str) -> str:
+    if text.startswith("-"):
+        return text[1:]
+    return f"-{text}" if not re.search(r"[-+]", text) else f"-({text})"
 
 
 def _split_top(text: str, sep: str) -> list[str]:
