@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -40,6 +41,7 @@ from ..core.options import Opt
 from ..core.text import answer_text
 from .equivalence import Decision, Rules, canonical, equivalent
 from .extract import RULES, Extraction, extract, find_boxes
+from .normalize import strip_delimiters
 from .parse import Node, Rejected, Seq, parse_answer
 
 SYMPY_FAILURES = (
@@ -184,25 +186,54 @@ def gold_of(reference: object) -> str | None:
     return None
 
 
-def gold_answers(text: str) -> list[str]:
-    """The answer(s) a gold holds: its boxes' contents, or the whole text."""
+GOLD_RULES = ("final_answer", "answer_colon", "last_math", "last_number")
+"""How the answer is read from a gold that is a written solution rather than an answer."""
+
+
+@lru_cache(maxsize=8192)
+def gold_answers(text: str) -> tuple[str, ...]:
+    """The answer(s) a gold holds: its boxes' contents (each once), or its stated answer.
+
+    A gold that repeats its box ("\\boxed{004} ... so \\boxed{004}") has one answer. A
+    gold that is a reference solution in prose ("... loses $28\\%$ of its value. Final
+    Answer: ...") is read like a completion, by ``GOLD_RULES``; a gold that is just an
+    answer, however long, is taken whole.
+    """
     boxes = find_boxes(text) if "box" in text else []
-    return [b.content for b in boxes] or [text]
+    if boxes:
+        return tuple(dict.fromkeys(b.content.strip() for b in boxes))
+    if _is_solution(text):
+        found = extract(text, GOLD_RULES)
+        if found is not None:
+            return found.answers
+    return (text,)
+
+
+_PROSE = re.compile(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}")
+_INLINE_MATH = re.compile(r"(?<!\\)\$|\\\(")
+
+
+def _is_solution(text: str) -> bool:
+    # Prose with math spans inside it: three words in a row outside the math, and a
+    # "$" or "\(" left once the delimiters round the whole text are gone.
+    inner = strip_delimiters(text)
+    return bool(_INLINE_MATH.search(inner)) and bool(_PROSE.search(_MATH_SPAN.sub(" ", inner)))
+
+
+_MATH_SPAN = re.compile(r"(?<!\\)\$[^$]*(?<!\\)\$|\\\(.*?\\\)", re.DOTALL)
 
 
 @lru_cache(maxsize=8192)
 def parse_gold(text: str) -> Node:
-    """The parsed gold; a gold with several boxes is a list of their answers.
+    """The parsed gold; a gold with several different boxes is a list of their answers.
 
     Raises:
-        Rejected: the gold is too big or too deep to judge.
+        Rejected: the gold's answer is too big or too deep to judge.
     """
-    boxes = find_boxes(text) if "box" in text else []
-    if len(boxes) > 1:
-        return Seq("list", tuple(parse_answer(b.content) for b in boxes))
-    if len(boxes) == 1:
-        return parse_answer(boxes[0].content)
-    return parse_answer(text)
+    answers = gold_answers(text)
+    if len(answers) > 1:
+        return Seq("list", tuple(parse_answer(a) for a in answers))
+    return parse_answer(answers[0])
 
 
 @lru_cache(maxsize=65536)
