@@ -147,6 +147,22 @@ def scripts_for(target: str) -> tuple[str, frozenset[str]] | None:
     return None
 
 
+def shares_script(code: str) -> list[str]:
+    """Languages other than ``code`` whose every script is one of ``code``'s, widely
+    used ones first:
+    text in them would pass for ``code`` if words were counted by script alone
+    (English for French; Chinese for Japanese, whose kanji are Han)."""
+    mine = LANGUAGE_SCRIPTS.get(code)
+    if mine is None:
+        return []
+    others = [c for c, s in LANGUAGE_SCRIPTS.items() if c != code and s <= mine]
+    return sorted(others, key=lambda c: (c not in WIDELY_USED, c))
+
+
+# Named first when a reason lists languages sharing a script.
+WIDELY_USED = frozenset({"en", "zh", "es", "fr", "de", "ru", "ar", "hi", "pt", "ja"})
+
+
 # Fast paths: most reasoning text is ASCII, and most words in any text are
 # single-script runs, so the 26-way script alternation runs only on letter runs
 # that are not plain ASCII.

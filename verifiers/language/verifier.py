@@ -4,9 +4,16 @@ DeepSeek-R1 (arXiv:2501.12948, §2.3.3) adds "the proportion of target language
 words in the CoT" to the reward to stop language mixing. Detection is by Unicode
 script, so it is offline and fast: a Chinese target counts Han words for and Latin
 words against. Code spans, math, URLs and numbers are removed first: they count
-neither for nor against. Targets that share a script with other languages
-(English vs French) need the optional language-ID backend (``backend="langid"``,
-py3langid), which classifies each sentence written in the target's script.
+neither for nor against.
+
+Scripts alone cannot tell French from English: every Latin word would count as
+French. So the default backend, ``auto``, counts by script only where that
+settles it (the target's scripts write no other language whole: zh, ru-vs-en,
+ar-vs-hi, ...), and otherwise classifies each sentence in the target's script
+with py3langid (``verigrade[langid]``); without py3langid it says so with an
+``error`` verdict instead of a score that means nothing. ``backend="script"``
+forces script counting (and says in the reason when the target's script is
+shared); ``backend="langid"`` always classifies.
 
 The target comes from the ``target`` option or, when that is unset, from
 ``metadata["language"]``.
@@ -24,7 +31,8 @@ from ..core.base import Verifier
 from ..core.model import Sample, Verdict
 from ..core.options import Opt
 from ..core.text import split_think
-from .scripts import count_words, scripts_for
+from .detect import detect_language, langid_available
+from .scripts import count_words, scripts_for, shares_script
 
 # Removed before counting: fenced and inline code, display and inline math,
 # LaTeX commands, URLs. Order matters: fences before inline backticks.
@@ -60,11 +68,11 @@ class LanguageOptions:
         ),
     ] = "reasoning"
     backend: Annotated[
-        Literal["script", "langid"],
+        Literal["auto", "script", "langid"],
         Opt(
-            "'script': Unicode scripts; 'langid': also tell apart languages sharing the target's script (needs py3langid)"
+            "'auto': scripts, plus py3langid where the target shares its script (fr vs en); 'script': scripts only; 'langid': always py3langid"
         ),
-    ] = "script"
+    ] = "auto"
     empty_score: Annotated[
         float,
         Opt("score when the text holds no words at all (only math, code or numbers)"),
@@ -106,15 +114,26 @@ class LanguageVerifier(Verifier[LanguageOptions]):
                 o.empty_score, "ok", "no words to judge (only math, code or numbers)", details
             )
         in_target = sum(n for script, n in words.items() if script in scripts)
-        if o.backend == "langid" and in_target:
-            outcome = _langid_target_words(NEUTRAL.sub(" ", text), code, scripts)
-            if isinstance(outcome, str):
-                return Verdict.failed("error", outcome, **details)
-            in_target = outcome
-            details["backend"] = "langid"
+        sharing = shares_script(code)
+        use_langid = o.backend == "langid" or (o.backend == "auto" and bool(sharing))
+        details["backend"] = "langid" if use_langid else "script"
+        if use_langid and in_target:
+            if not langid_available():
+                return Verdict.failed(
+                    "error",
+                    f"cannot tell {code} from {', '.join(sharing[:4]) or 'other languages'} "
+                    f"by script alone: install py3langid (pip install 'verigrade[langid]') "
+                    "or set backend='script' to count scripts only",
+                    **details,
+                )
+            in_target = _langid_target_words(NEUTRAL.sub(" ", text), code, scripts)
         score = in_target / total
         details["target_words"] = in_target
-        return Verdict(score, "ok", f"{in_target} of {total} words in {code}", details)
+        reason = f"{in_target} of {total} words in {code}"
+        if not use_langid and sharing:
+            details["shared_script"] = sharing
+            reason += f" (by script only: {', '.join(sharing[:4])} words count as {code} too)"
+        return Verdict(score, "ok", reason, details)
 
     def _text(self, sample: Sample) -> tuple[str, str]:
         o = self.options
@@ -129,19 +148,8 @@ class LanguageVerifier(Verifier[LanguageOptions]):
         return split.reasoning, "reasoning"
 
 
-@cache
-def _langid() -> Any:
-    import py3langid  # optional dependency: verigrade[langid]
-
-    return py3langid
-
-
-def _langid_target_words(text: str, code: str, scripts: frozenset[str]) -> int | str:
+def _langid_target_words(text: str, code: str, scripts: frozenset[str]) -> int:
     """Words of the target's script that sit in sentences langid assigns to ``code``."""
-    try:
-        langid = _langid()
-    except ImportError:
-        return "backend 'langid' needs py3langid: pip install 'verigrade[langid]'"
     kept = 0
     for match in SENTENCE.finditer(text):
         counts = count_words(match.group())
@@ -149,6 +157,19 @@ def _langid_target_words(text: str, code: str, scripts: frozenset[str]) -> int |
         if own == 0:
             continue
         # Very short fragments ("OK.") are too short to classify: give them the benefit.
-        if own < 3 or langid.classify(match.group())[0] == code:
+        # Only the sentence's words in the target's scripts are classified, so a
+        # code-switched sentence ("Let's debug करते हैं") is judged on its Latin part.
+        if own < 3 or detect_language(_only(match.group(), scripts)) == code:
             kept += own
     return kept
+
+
+@cache
+def _other_scripts(scripts: frozenset[str]) -> regex.Pattern[str]:
+    keep = "".join(f"\\p{{{s}}}" for s in sorted(scripts))
+    return regex.compile(f"[^{keep}\\p{{Inherited}}'\u2019\\s-]+")
+
+
+def _only(text: str, scripts: frozenset[str]) -> str:
+    """``text`` with everything outside ``scripts`` blanked out."""
+    return _other_scripts(scripts).sub(" ", text)

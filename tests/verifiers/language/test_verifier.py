@@ -34,7 +34,8 @@ def score(text: str, **options: Any) -> float:
 @pytest.mark.parametrize("language, code", sorted(SCRIPT_LANGUAGES.items()))
 def test_real_sentences_score_high_for_their_own_language(language: str, code: str) -> None:
     sentences = HUMAN[language]
-    scores = [score(s, target=code) for s in sentences]
+    # Script counting itself; where scripts are shared, the auto backend is tested below.
+    scores = [score(s, target=code, backend="script") for s in sentences]
     # Real sentences borrow the odd Latin word ("AI", "GPU"): high on average, never low.
     assert sum(scores) / len(scores) >= 0.95
     assert min(scores) >= 0.5
@@ -45,7 +46,7 @@ def test_real_sentences_score_low_for_a_language_of_another_script(
     language: str, code: str
 ) -> None:
     other = "en" if code in {"zh", "ja", "ko", "hi", "ar", "ru", "th"} else "zh"
-    scores = [score(s, target=other) for s in HUMAN[language]]
+    scores = [score(s, target=other, backend="script") for s in HUMAN[language]]
     assert sum(scores) / len(scores) <= 0.2
 
 
@@ -120,7 +121,58 @@ def test_langid_backend_tells_apart_languages_sharing_a_script() -> None:
     english = HUMAN["english"][:5]
     french = HUMAN["french"][:5]
     text = " ".join(english + french)
-    by_script = score(text, target="en")
+    by_script = score(text, target="en", backend="script")
     by_langid = score(text, target="en", backend="langid")
     assert by_script == 1.0  # both are Latin script: the script backend cannot tell
+    assert score(text, target="en") == by_langid  # the default does tell
     assert 0.3 < by_langid < 0.7  # about half the words are French
+
+
+# The default backend where scripts are shared (issue 17): tokenizerbench's real
+# sentences, judged against a target that writes the same script.
+SHARED_SCRIPT = [
+    ("english", "fr"), ("english", "de"), ("german", "en"), ("french", "en"),
+    ("spanish", "en"), ("russian", "uk"),
+]  # fmt: skip
+# Not here: Ukrainian under "ru" (0.30) and under "uk" (0.69). py3langid reads many of
+# tokenizerbench's short Ukrainian lines as Russian (README, language row).
+
+
+@pytest.mark.parametrize("language, target", SHARED_SCRIPT)
+def test_default_tells_apart_languages_that_share_a_script(language: str, target: str) -> None:
+    scores = [score(s, target=target) for s in HUMAN[language]]
+    # By script alone each of these scored 1.0 ("8 of 8 words in fr" for English).
+    assert sum(scores) / len(scores) <= 0.2
+
+
+@pytest.mark.parametrize("language, target", [(lang, lang_target) for lang, lang_target in
+    [("english", "en"), ("french", "fr"), ("german", "de"), ("spanish", "es"),
+     ("russian", "ru")]])  # fmt: skip
+def test_default_still_scores_a_language_high_for_itself(language: str, target: str) -> None:
+    scores = [score(s, target=target) for s in HUMAN[language]]
+    assert sum(scores) / len(scores) >= 0.85
+
+
+def test_english_reasoning_under_a_french_target_gets_no_credit() -> None:
+    text = "<think>First I add the two numbers and then I check the result.</think> 4"
+    verdict = get_verifier("language").from_options({"target": "fr"}).verify(Sample(text))
+    assert verdict.score == 0.0 and verdict.details["backend"] == "langid"
+    forced = get_verifier("language").from_options({"target": "fr", "backend": "script"})
+    verdict = forced.verify(Sample(text))
+    # Forced script counting still scores it 1.0, but says plainly what that means.
+    assert verdict.score == 1.0 and "by script only" in verdict.reason and "en" in verdict.reason
+
+
+def test_without_py3langid_the_default_says_it_cannot_tell(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from verigrade.verifiers.language import verifier as module
+
+    monkeypatch.setattr(module, "langid_available", lambda: False)
+    text = "First I add the two numbers and then I check the result."
+    verdict = get_verifier("language").from_options({"target": "fr"}).verify(Sample(text))
+    assert verdict.status == "error" and "cannot tell fr from" in verdict.reason
+    # A target whose script settles it needs no language ID.
+    assert (
+        get_verifier("language").from_options({"target": "zh"}).verify(Sample(text)).status == "ok"
+    )
