@@ -172,4 +172,5 @@ def _other_scripts(scripts: frozenset[str]) -> regex.Pattern[str]:
 
 def _only(text: str, scripts: frozenset[str]) -> str:
     """``text`` with everything outside ``scripts`` blanked out."""
-    return _other_scripts(scripts).sub(" ", text)
+    blanked: str = _other_scripts(scripts).sub(" ", text)
+    return blanked
