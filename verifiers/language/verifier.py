@@ -156,10 +156,11 @@ def _langid_target_words(text: str, code: str, scripts: frozenset[str]) -> int:
         own = sum(n for script, n in counts.items() if script in scripts)
         if own == 0:
             continue
-        # Very short fragments ("OK.") are too short to classify: give them the benefit.
+        # Fragments under 4 words ("OK.", "two plus two") are too short for language ID
+        # to be right more often than wrong: give them the benefit.
         # Only the sentence's words in the target's scripts are classified, so a
         # code-switched sentence ("Let's debug करते हैं") is judged on its Latin part.
-        if own < 3 or detect_language(_only(match.group(), scripts)) == code:
+        if own < 4 or detect_language(_only(match.group(), scripts)) == code:
             kept += own
     return kept
 

@@ -142,7 +142,9 @@ SHARED_SCRIPT = [
 def test_default_tells_apart_languages_that_share_a_script(language: str, target: str) -> None:
     scores = [score(s, target=target) for s in HUMAN[language]]
     # By script alone each of these scored 1.0 ("8 of 8 words in fr" for English).
-    assert sum(scores) / len(scores) <= 0.2
+    # Not 0: lines under 4 words get the benefit of the doubt (tokenizerbench's German
+    # has several, like "Umlaute: ä ö ü").
+    assert sum(scores) / len(scores) <= 0.3
 
 
 @pytest.mark.parametrize("language, target", [(lang, lang_target) for lang, lang_target in
