@@ -1,4 +1,4 @@
-"""Language identification with py3langid (the optional ``langid`` extra).
+"""Language identification with py3langid (a core dependency; the ``langid`` extra names it too).
 
 py3langid's model names some varieties apart from their macrolanguage (Moroccan
 ``ary`` and Egyptian ``arz`` Arabic, Biblical Hebrew ``hbo``, Cantonese ``yue``);
@@ -22,7 +22,7 @@ LETTER = regex.compile(r"\p{L}")
 
 @cache
 def _langid() -> Any:
-    import py3langid  # optional dependency: verigrade[langid]
+    import py3langid  # a core dependency, imported lazily: only runs that need it load its model
 
     return py3langid
 

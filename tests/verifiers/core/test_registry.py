@@ -20,7 +20,10 @@ from verigrade.verifiers import (
 )
 from verigrade.verifiers.core.registry import GROUP
 
-BUILT_INS = {"think_format", "language", "length", "repetition"}
+BUILT_INS = {
+    "think_format", "language", "length", "repetition", "math", "code", "ifeval", "choice", "qa",
+    "json_schema", "tool_call", "reasoning_gym",
+}  # fmt: skip
 
 
 def test_built_ins_are_registered_through_entry_points() -> None:
