@@ -6,7 +6,11 @@ reach the count). Reports items/s for a plain in-process loop over the verifiers
 plus the pool's overhead per item against the plain loop. Pool start-up is timed
 separately; the timed runs use warm pools, as a trainer or server would.
 
-    python benchmarks/grade_throughput.py [--samples 10000] [--repeats 3]
+    python benchmarks/grade_throughput.py [--samples 10000] [--repeats 3] [--language-backend script]
+
+The language verifier's default backend (``auto``) runs py3langid on each Latin-script
+sentence when the target shares its script (``en``); ``--language-backend script`` measures
+the script-count backend it replaced as the default.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ from verigrade.verifiers import Grader, Sample, parse_spec
 from verigrade.verifiers.engine import run_verifier
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "math_real_responses.jsonl"
-SPEC = {"think_format": {"mode": "lenient"}, "language": {"target": "en"}}
+SPEC: dict[str, dict[str, str]] = {
+    "think_format": {"mode": "lenient"},
+    "language": {"target": "en"},
+}
 
 
 def load_samples(n: int) -> list[Sample]:
@@ -52,7 +59,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--language-backend", choices=["auto", "script", "langid"], default="auto")
     args = parser.parse_args()
+    SPEC["language"]["backend"] = args.language_backend
     samples = load_samples(args.samples)
     n = len(samples)
     chars = sum(len(s.completion_text) for s in samples) / n
