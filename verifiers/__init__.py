@@ -16,6 +16,7 @@ from .core.base import NoOptions, Verifier
 from .core.errors import (
     InvalidConfigError,
     PoolClosedError,
+    PoolUnavailableError,
     SpecError,
     UnknownVerifierError,
     VerigradeError,
@@ -33,6 +34,7 @@ __all__ = [
     "NoOptions",
     "Opt",
     "PoolClosedError",
+    "PoolUnavailableError",
     "RewardSpec",
     "STATUSES",
     "Sample",

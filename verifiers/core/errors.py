@@ -8,7 +8,8 @@ clear message::
      ├── SpecError                  the reward spec is malformed
      │    ├── UnknownVerifierError  a name that no installed verifier has
      │    └── InvalidConfigError    options a verifier does not accept
-     └── PoolClosedError            grading on a pool that was closed
+     ├── PoolClosedError            grading on a pool that was closed
+     └── PoolUnavailableError       no worker process could start for a long while
 """
 
 from __future__ import annotations
@@ -39,3 +40,8 @@ class InvalidConfigError(SpecError):
 
 class PoolClosedError(VerigradeError, RuntimeError):
     """Work was submitted to a worker pool after it was closed."""
+
+
+class PoolUnavailableError(VerigradeError, RuntimeError):
+    """Queued work failed because no worker process could start for a long while (a broken
+    install, a crash loop); the pool itself stays open and keeps restarting workers."""

@@ -7,6 +7,17 @@ is killed, the item gets ``status="timeout"``, the rest of its chunk is re-queue
 and a fresh worker takes its place. Work travels in chunks (one item per task costs
 ~200 us of IPC, a chunk of 64 ~5 us per item) and results come back as a
 ``concurrent.futures.Future`` so threads and asyncio can both wait on it.
+
+Deadlines hold from the moment a chunk is handed to a worker: until the worker marks its
+first item started, that item's deadline runs from the hand-off, so a worker that stops
+answering (SIGSTOP, a stuck start) is detected within one item deadline and replaced.
+
+The pool heals and never gives up while it is open. A worker that dies is replaced at
+once; a slot whose workers keep dying before they say "ready" (a crash loop, a broken
+install) is restarted with exponential backoff (0.1 s doubling to 5 s). While no worker can
+start, work waits (``UNAVAILABLE_LIMIT``) and then fails with ``PoolUnavailableError``;
+``ready``, ``live_workers``, ``healing`` and ``unavailable_for`` say how the pool stands, so a
+server can report it truthfully.
 """
 
 from __future__ import annotations
@@ -31,7 +42,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Literal
 
 from ..core.base import Verifier
-from ..core.errors import PoolClosedError
+from ..core.errors import PoolClosedError, PoolUnavailableError
 from ..core.model import Sample, Verdict
 from .affinity import cpus_for_workers, pin_process
 from .messages import SLOT_BYTES, Item, Ready, Results, RunChunk, SetPath
@@ -41,9 +52,16 @@ log = logging.getLogger(__name__)
 MAX_CHUNK = 64
 # A chunk that kills its worker before any item starts twice is poison, not bad luck.
 MAX_SILENT_CRASHES = 2
-# Workers that die before saying "ready" this many times in a row mean a broken install.
-MAX_FAILED_STARTS = 3
-UNSTARTED_POLL = 0.05
+# A worker that has not said "ready" this long after it was started is stuck (stopped, or
+# hung importing): it is killed and counts as a failed start.
+START_TIMEOUT = 60.0
+# Restart delay of a slot after n failed starts in a row: FIRST_BACKOFF * 2**(n-1), capped.
+# A worker that dies after it started (a crash, a deadline) is replaced at once.
+FIRST_BACKOFF = 0.1
+MAX_BACKOFF = 5.0
+# How long queued work waits while no worker can start before it fails; the pool itself
+# keeps restarting workers (a later submit is served once one starts).
+UNAVAILABLE_LIMIT = 60.0
 # Specs (verifier tuples) a worker keeps built; past this it starts afresh.
 MAX_CACHED_SPECS = 256
 
@@ -110,12 +128,18 @@ class _Chunk:
 
 @dataclass(eq=False)
 class _Worker:
+    #: Its slot: which core it is pinned to, and whose restart backoff it counts in.
+    index: int
     proc: subprocess.Popen[bytes]
     conn: Connection
     slot: memoryview[float]
     mapped: mmap.mmap
+    started_at: float
     ready: bool = False
     chunk: _Chunk | None = None
+    #: When ``chunk`` was handed over: its first item's deadline runs from here until the
+    #: worker marks that item started (a stopped worker never does).
+    sent_at: float = 0.0
     known_specs: set[int] = field(default_factory=set)
 
     def progress(self) -> tuple[int, int, float]:
@@ -159,7 +183,14 @@ class WorkerPool:
         self.restarts = 0
         self.timeouts = 0
         self.crashes = 0
-        self._failed_starts = 0
+        #: Workers that died, or were killed, before they said "ready".
+        self.start_failures = 0
+        self._failed_in_a_row = [0] * workers
+        # Slots without a process -> when to start their next worker (restart backoff).
+        self._due: dict[int, float] = {}
+        # Since when no worker has been ready (None while one is); start-up counts.
+        self._down_since: float | None = time.monotonic()
+        self._last_failure = ""
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         for index in range(workers):
@@ -240,9 +271,39 @@ class WorkerPool:
 
     @property
     def ready(self) -> bool:
-        """True when every worker has started and the pool is open."""
+        """True when the pool is open and at least one worker is up to take work."""
         with self._lock:
-            return not self._closed and all(w.ready for w in self._workers)
+            return not self._closed and any(w.ready for w in self._workers)
+
+    @property
+    def live_workers(self) -> int:
+        """Workers running and ready (busy ones included); ``size`` is how many it wants."""
+        with self._lock:
+            return sum(w.ready for w in self._workers)
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` ran, or the dispatcher failed (then nothing heals it)."""
+        with self._lock:
+            return self._closed
+
+    @property
+    def healing(self) -> bool:
+        """True while some slot's workers keep dying before they start (restarted with
+        backoff); see ``last_failure``."""
+        with self._lock:
+            return any(self._failed_in_a_row)
+
+    @property
+    def last_failure(self) -> str:
+        """How the last worker that failed to start ended ("" if none has)."""
+        return self._last_failure
+
+    @property
+    def unavailable_for(self) -> float:
+        """Seconds since the pool last had a ready worker (0.0 while it has one)."""
+        down = self._down_since
+        return 0.0 if down is None else max(0.0, time.monotonic() - down)
 
     @property
     def queue_depth(self) -> int:
@@ -304,8 +365,10 @@ class WorkerPool:
             # Before it starts anything: its fork server and runs inherit the core.
             pin_process(proc.pid, self.cpus[index])
         conn = Connection(parent_sock.detach())
-        conn.send(SetPath(list(sys.path)))
-        return _Worker(proc, conn, slot, mapped)
+        # A worker that already died (broken install) shows up as end-of-file on conn.
+        with contextlib.suppress(OSError):
+            conn.send(SetPath(list(sys.path)))
+        return _Worker(index, proc, conn, slot, mapped, time.monotonic())
 
     def _stop_worker(self, worker: _Worker, *, kill: bool) -> None:
         if kill:
@@ -372,8 +435,10 @@ class WorkerPool:
         self._wake_w.close()
 
     def _assign(self) -> None:
-        for worker in self._workers:
-            if worker.chunk is not None:
+        for worker in list(self._workers):
+            # Only a started worker gets work: a deadline runs from the hand-off, and a
+            # worker that is still importing must not spend an item's deadline doing so.
+            if worker.chunk is not None or not worker.ready:
                 continue
             with self._lock:
                 chunk = None
@@ -401,13 +466,14 @@ class WorkerPool:
                 continue
             worker.known_specs.add(job.spec_key)
             worker.chunk = chunk
+            worker.sent_at = time.monotonic()
 
     def _receive(self, worker: _Worker) -> None:
         try:
             while worker.conn.poll():
                 message: Ready | Results = worker.conn.recv()
                 if isinstance(message, Ready):
-                    worker.ready = True
+                    self._started(worker)
                     continue
                 chunk = worker.chunk
                 if chunk is not None:
@@ -415,40 +481,73 @@ class WorkerPool:
                         chunk.job.put(sample_index, entry_index, verdict)
                     if message.done:
                         worker.chunk = None
+                        # The worker leaves its last item in the slot (so a stop after
+                        # it is still bounded by that deadline); it idles now: clear it.
+                        worker.slot[0] = -1.0
         except (EOFError, OSError):
             self._replace(worker, "crash", worker.current_item())
 
+    def _worker_deadline(self, worker: _Worker) -> tuple[float, tuple[int, int] | None] | None:
+        """When ``worker`` must next be heard from, and the item that deadline is for
+        (None: its start); None if it is idle."""
+        if not worker.ready:
+            return worker.started_at + START_TIMEOUT, None
+        chunk = worker.chunk
+        if chunk is None:
+            return None
+        sample_index, entry_index, started = worker.progress()
+        if sample_index >= 0:
+            return started + chunk.job.timeouts[entry_index], (sample_index, entry_index)
+        # Handed over but not started: the first item's deadline runs from the hand-off.
+        first, _, entries = chunk.items[0]
+        return worker.sent_at + chunk.job.timeouts[entries[0]], (first, entries[0])
+
     def _next_deadline(self) -> float | None:
         now = time.monotonic()
-        soonest: float | None = None
-        for worker in self._workers:
-            if worker.chunk is None:
-                continue
-            sample_index, entry_index, started = worker.progress()
-            if sample_index < 0:
-                # Sent a chunk but not yet started on it: look again soon, or a
-                # stuck first item would go unnoticed until some message arrives.
-                left = UNSTARTED_POLL
-            else:
-                left = started + worker.chunk.job.timeouts[entry_index] - now
-            soonest = left if soonest is None else min(soonest, left)
+        times = [d[0] for w in self._workers if (d := self._worker_deadline(w)) is not None]
+        times.extend(self._due.values())
         with self._lock:
-            expiring = [job.expires_at for job in self._expiring if job.expires_at is not None]
-        for expires_at in expiring:
-            left = expires_at - now
-            soonest = left if soonest is None else min(soonest, left)
-        return None if soonest is None else max(0.0, soonest) + 0.001
+            times.extend(job.expires_at for job in self._expiring if job.expires_at is not None)
+            waiting = bool(self._pending)
+        if waiting and self._down_since is not None and any(self._failed_in_a_row):
+            times.append(self._down_since + UNAVAILABLE_LIMIT)
+        return None if not times else max(0.0, min(times) - now) + 0.001
 
     def _check_deadlines(self) -> None:
         now = time.monotonic()
         for worker in list(self._workers):
-            if worker.chunk is None:
+            due = self._worker_deadline(worker)
+            if due is None or now <= due[0]:
                 continue
-            sample_index, entry_index, started = worker.progress()
-            if sample_index >= 0 and now - started > worker.chunk.job.timeouts[entry_index]:
-                self._replace(worker, "timeout", (sample_index, entry_index))
+            item = due[1]
+            if item is None:
+                log.warning("verigrade worker pool: worker %d never started; replacing it",
+                            worker.proc.pid)  # fmt: skip
+                self._replace(worker, "crash", None)
+            elif worker.current_item() is None:
+                self._replace(worker, "stalled", item)
+            else:
+                self._replace(worker, "timeout", item)
+        self._start_due(time.monotonic())
+        self._give_up_if_unavailable(now)
         self._expire_jobs(now)
         self._drop_cancelled()
+
+    def _give_up_if_unavailable(self, now: float) -> None:
+        """Fail queued work once no worker could start for ``UNAVAILABLE_LIMIT`` seconds
+        (a broken install must not hang callers); the pool goes on restarting workers."""
+        down = self._down_since
+        if down is None or now - down < UNAVAILABLE_LIMIT or not any(self._failed_in_a_row):
+            return
+        with self._lock:
+            pending = list(self._pending)
+            self._pending.clear()
+        why = (
+            f"no worker process could start for {UNAVAILABLE_LIMIT:g}s (the last one: "
+            f"{self._last_failure}); the pool keeps trying, see stderr"
+        )
+        for chunk in pending:
+            self._fail(chunk.job, PoolUnavailableError(why))
 
     def _drop_cancelled(self) -> None:
         with self._lock:
@@ -486,28 +585,37 @@ class WorkerPool:
                 self._expiring.extend(keep)
 
     def _replace(
-        self, worker: _Worker, why: Literal["crash", "timeout"], stuck: tuple[int, int] | None
+        self,
+        worker: _Worker,
+        why: Literal["crash", "timeout", "stalled"],
+        stuck: tuple[int, int] | None,
     ) -> None:
         """Kill ``worker`` and start a new one; settle the item it was ``stuck`` on (None:
-        it died between items) and re-queue the rest of its chunk."""
+        it died between items) and re-queue the rest of its chunk. ``stalled``: it was
+        handed the chunk but never started it within the first item's deadline."""
         chunk = worker.chunk
         self._keep_sent_results(worker, chunk)
         self._stop_worker(worker, kill=True)
         exit_code = worker.proc.returncode
-        self._count_start(worker, exit_code)
         self._restart_slot(worker)
         if chunk is None:
             return
-        if why == "timeout":
-            self.timeouts += 1
-        else:
+        if why == "crash":
             self.crashes += 1
+        else:
+            self.timeouts += 1
         if stuck is None:
             chunk.silent_crashes += 1
         else:
             s, e = stuck
             if why == "timeout":
                 reason = f"verification exceeded its {chunk.job.timeouts[e]:g}s deadline"
+                chunk.job.put(s, e, Verdict.failed("timeout", reason))
+            elif why == "stalled":
+                reason = (
+                    f"its worker did not start it within its {chunk.job.timeouts[e]:g}s "
+                    "deadline (the worker stopped responding and was replaced)"
+                )
                 chunk.job.put(s, e, Verdict.failed("timeout", reason))
             else:
                 reason = f"the worker process died ({_describe(exit_code)})"
@@ -519,19 +627,20 @@ class WorkerPool:
         try:
             while worker.conn.poll():
                 message = worker.conn.recv()
-                if chunk is not None and isinstance(message, Results):
+                if isinstance(message, Ready):  # it did start: no failed start to count
+                    worker.ready = True
+                elif chunk is not None:
                     for s, e, verdict in message.rows:
                         chunk.job.put(s, e, verdict)
         except (EOFError, OSError):
             pass
 
-    def _count_start(self, worker: _Worker, exit_code: int | None) -> None:
-        """Close the pool when workers keep dying before they start: a broken install."""
-        self._failed_starts = 0 if worker.ready else self._failed_starts + 1
-        if self._failed_starts >= MAX_FAILED_STARTS:
-            self._break(
-                f"worker processes die before starting ({_describe(exit_code)}); see stderr"
-            )
+    def _started(self, worker: _Worker) -> None:
+        """``worker`` said "ready": its slot's crash loop, if any, is over."""
+        with self._lock:
+            worker.ready = True
+            self._failed_in_a_row[worker.index] = 0
+            self._down_since = None
 
     def _requeue_rest(self, chunk: _Chunk) -> None:
         """Queue the chunk's ungraded cells again, first in line; a chunk that keeps killing
@@ -559,12 +668,49 @@ class WorkerPool:
         self._restart_slot(worker)
 
     def _restart_slot(self, worker: _Worker) -> None:
-        """Start a fresh worker in the stopped ``worker``'s slot (and core), unless closed."""
+        """Start a fresh worker in the stopped ``worker``'s slot (and core), unless closed:
+        at once if it had started, after a backoff if it died before it could."""
+        index, now = worker.index, time.monotonic()
         with self._lock:
+            self._workers.remove(worker)
             closed = self._closed
-        if not closed:
-            index = self._workers.index(worker)
-            self._workers[index] = self._start_worker(index)
+            if self._down_since is None and not any(w.ready for w in self._workers):
+                self._down_since = now
+            if not worker.ready:
+                self._failed_in_a_row[index] += 1
+                self.start_failures += 1
+                self._last_failure = _describe(worker.proc.returncode)
+        if closed:
+            return
+        self._schedule(index, now)
+        self._start_due(now)
+
+    def _schedule(self, index: int, now: float) -> None:
+        failed = self._failed_in_a_row[index]
+        delay = 0.0 if failed == 0 else min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (failed - 1))
+        if failed:
+            log.warning("verigrade worker pool: a worker died before starting (%s), %d in a "
+                        "row; restarting it in %.1fs", self._last_failure, failed, delay)  # fmt: skip
+        self._due[index] = now + delay
+
+    def _start_due(self, now: float) -> None:
+        """Start the workers whose backoff has run out."""
+        for index, at in list(self._due.items()):
+            if at > now:
+                continue
+            del self._due[index]
+            try:
+                worker = self._start_worker(index)
+            except OSError as exc:  # cannot even spawn (fd or process limits): back off
+                with self._lock:
+                    self._failed_in_a_row[index] += 1
+                    self.start_failures += 1
+                    self._last_failure = f"could not start: {exc}"
+                self._schedule(index, now)
+                continue
+            with self._lock:
+                self._workers.append(worker)
+                self._workers.sort(key=lambda w: w.index)  # slot order, as worker_pids lists
             self.restarts += 1
 
     def _break(self, why: str) -> None:

@@ -120,7 +120,8 @@ def serve(conn: Connection, slot: memoryview[float]) -> None:
             if now - flushed > FLUSH_SECONDS:
                 _send(conn, Results(results, False))
                 results, flushed = [], now
-        slot[0] = -1.0
+        # The slot keeps the last item until the parent reads "done" and clears it: a
+        # worker stopped before it sends this stays bounded by that item's deadline.
         _send(conn, Results(results, True))
 
 

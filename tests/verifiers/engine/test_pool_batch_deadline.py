@@ -18,7 +18,11 @@ def sample(i: int, **metadata: object) -> dict[str, object]:
 def fresh(misbehaving: None) -> Iterator[Grader]:
     """A grader of its own: these tests kill and replace workers."""
     with Grader(workers=2) as grader:
-        grader.grade([sample(0)], "test_pid")  # both workers up
+        grader.grade([sample(0)], "test_pid")
+        for _ in range(600):  # bounded: both workers up (work goes only to started ones)
+            if grader.pool is not None and grader.pool.live_workers == 2:
+                break
+            time.sleep(0.05)
         yield grader
 
 
