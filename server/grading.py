@@ -10,7 +10,14 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from fastapi import Request
-from verigrade.verifiers import Grade, PoolClosedError, RewardSpec, SpecError, parse_spec
+from verigrade.verifiers import (
+    Grade,
+    PoolClosedError,
+    PoolUnavailableError,
+    RewardSpec,
+    SpecError,
+    parse_spec,
+)
 
 from .errors import ApiError, spec_error
 from .state import ServerState
@@ -78,7 +85,7 @@ async def run_batch(
                 deadline if deadline is not None else state.settings.request_timeout,
             )
         except PoolClosedError as exc:
-            state.broken = str(exc)
+            # Not remembered: /readyz and /healthz read the pool itself, which heals.
             raise ApiError(503, f"the grading pool is down: {exc}", {"Retry-After": "5"}) from None
         waiting = asyncio.wrap_future(future)
         watcher = asyncio.ensure_future(_disconnected(request))
@@ -97,6 +104,8 @@ async def run_batch(
             result = waiting.result()
         except PoolClosedError as exc:
             raise ApiError(503, f"the grading pool stopped: {exc}", {"Retry-After": "5"}) from None
+        except PoolUnavailableError as exc:
+            raise ApiError(503, f"the grading pool is down: {exc}", {"Retry-After": "5"}) from None
     finally:
         state.release(count)
     elapsed = time.perf_counter() - started

@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     drain_timeout: Annotated[
         float, Field(ge=0, description="on shutdown, how long in-flight requests may finish")
     ] = 60.0
+    heal_timeout: Annotated[
+        float,
+        Field(
+            gt=0,
+            description="seconds the pool may go without a ready worker (while it restarts "
+            "them) before /healthz answers 503 so a supervisor restarts the process",
+        ),
+    ] = 60.0
     retry_after: Annotated[
         int, Field(ge=1, description="seconds suggested in Retry-After on 429/503")
     ] = 1

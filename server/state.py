@@ -26,8 +26,8 @@ class ServerState:
         self.in_flight_items = 0
         self.in_flight_requests = 0
         self.draining = False
-        self.broken: str | None = None
-        self._was_ready = False
+        #: When the shutdown signal came (monotonic): the drain deadline counts from here.
+        self.drain_started: float | None = None
         self._idle = asyncio.Event()
         self._idle.set()
         pool = grader.pool
@@ -46,7 +46,24 @@ class ServerState:
             self.metrics.gauge(
                 "verigrade_busy_workers", "workers on a chunk", lambda: pool.busy_workers
             )
-            self.metrics.gauge("verigrade_workers", "worker processes", lambda: pool.size)
+            self.metrics.gauge(
+                "verigrade_workers",
+                "worker processes running and ready now",
+                lambda: pool.live_workers,
+            )
+            self.metrics.gauge(
+                "verigrade_workers_configured", "worker processes wanted", lambda: pool.size
+            )
+            self.metrics.gauge(
+                "verigrade_worker_start_failures_total",
+                "workers that died or were killed before they started",
+                lambda: pool.start_failures,
+            )
+            self.metrics.gauge(
+                "verigrade_pool_unavailable_seconds",
+                "seconds since the pool last had a ready worker (0 while it has one)",
+                lambda: pool.unavailable_for,
+            )
             self.metrics.gauge(
                 "verigrade_worker_restarts_total", "workers replaced", lambda: pool.restarts
             )
@@ -61,6 +78,9 @@ class ServerState:
         self.metrics.gauge(
             "verigrade_ready", "1 when /readyz answers 200", lambda: float(self.ready)
         )
+        self.metrics.gauge(
+            "verigrade_healthy", "1 when /healthz answers 200", lambda: float(self.problem is None)
+        )
 
     def _items(self) -> float:
         return self.in_flight_items
@@ -70,15 +90,34 @@ class ServerState:
 
     @property
     def ready(self) -> bool:
-        """True while the pool is up and the server is not draining."""
-        if self.draining or self.broken is not None:
+        """True while a worker is up to take work and the server is not draining: the
+        pool as it is now (a pool that heals turns ready again by itself)."""
+        if self.draining:
             return False
         pool = self.grader.pool
+        return pool is None or pool.ready
+
+    @property
+    def problem(self) -> str | None:
+        """Why the process should be restarted (``/healthz`` answers 503), or None.
+
+        The pool restarts crashed workers by itself, so only two things warrant it: the
+        pool broke for good (its dispatcher failed), or it has had no ready worker for
+        longer than ``heal_timeout`` (start-up included) while trying.
+        """
+        pool = self.grader.pool
         if pool is None:
-            return True
-        # A worker being replaced after a crash does not make the server unready.
-        self._was_ready = self._was_ready or pool.ready
-        return self._was_ready
+            return None
+        if pool.closed and not self.draining:
+            return "the worker pool stopped and cannot restart"
+        down = pool.unavailable_for
+        if down > self.settings.heal_timeout:
+            cause = f" (the last start: {pool.last_failure})" if pool.last_failure else ""
+            return (
+                f"no grading worker has been ready for {down:.0f}s{cause}, over "
+                f"VERIGRADE_HEAL_TIMEOUT={self.settings.heal_timeout:g}s"
+            )
+        return None
 
     def admit(self, items: int, route: str) -> None:
         """Count a request in, or refuse it with 503 (draining) or 429 (queue full)."""
@@ -86,9 +125,10 @@ class ServerState:
         if self.draining:
             self.metrics.rejected.inc((("reason", "draining"),))
             raise ApiError(503, "the server is shutting down; retry on another replica", retry)
-        if self.broken is not None:
-            self.metrics.rejected.inc((("reason", "broken"),))
-            raise ApiError(503, f"the grading pool is down: {self.broken}", retry)
+        down = self._down()
+        if down is not None:
+            self.metrics.rejected.inc((("reason", "pool_down"),))
+            raise ApiError(503, f"the grading pool is down: {down}", retry)
         limit = self.settings.max_queued_items
         # An idle server takes any batch the batch limit allows, so none is unservable.
         if self.in_flight_items and self.in_flight_items + items > limit:
@@ -103,6 +143,19 @@ class ServerState:
         self.in_flight_requests += 1
         self._idle.clear()
 
+    def _down(self) -> str | None:
+        """Why the pool cannot take work now, or None. A pool between workers (one just
+        replaced) takes work and queues it; one whose workers keep dying as they start
+        refuses it, so clients retry elsewhere instead of waiting out their deadline."""
+        pool = self.grader.pool
+        if pool is None or pool.ready:
+            return None
+        if pool.closed:
+            return "the worker pool is closed"
+        if pool.healing:
+            return f"no worker is running; restarting them (the last died: {pool.last_failure})"
+        return None
+
     def release(self, items: int) -> None:
         """Count a finished request out."""
         self.in_flight_items -= items
@@ -110,10 +163,18 @@ class ServerState:
         if self.in_flight_requests == 0:
             self._idle.set()
 
-    async def drain(self) -> None:
-        """Refuse new work and wait (up to ``drain_timeout``) for in-flight requests."""
+    def start_draining(self) -> None:
+        """Refuse new work from now on; the drain deadline counts from the first call."""
         self.draining = True
-        deadline = time.monotonic() + self.settings.drain_timeout
+        if self.drain_started is None:
+            self.drain_started = time.monotonic()
+
+    async def drain(self) -> None:
+        """Refuse new work and wait for in-flight requests, up to ``drain_timeout`` after
+        the shutdown signal (not after this call: uvicorn has already spent part of it)."""
+        self.start_draining()
+        assert self.drain_started is not None
+        deadline = self.drain_started + self.settings.drain_timeout
         while self.in_flight_requests and time.monotonic() < deadline:
             try:
                 await asyncio.wait_for(self._idle.wait(), deadline - time.monotonic())
