@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Status = Literal["ok", "invalid_input", "no_answer", "timeout", "error"]
 
@@ -26,7 +26,10 @@ class SampleIn(BaseModel):
 
 
 class GradeOptions(BaseModel):
-    """Per-request options."""
+    """Per-request options. Strict: ``"details": "no"`` or ``0`` is a 400, not a truthy
+    value; an unknown option is a 400 too."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     timeout: float | None = Field(
         None, gt=0, description="per-item deadline in seconds (capped by the server)"
@@ -126,8 +129,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 class Health(BaseModel):
-    """``/healthz`` and ``/readyz``."""
+    """``/healthz`` and ``/readyz``: the verdict, and the pool as it is now."""
 
-    status: Literal["ok", "ready", "not_ready"]
+    status: Literal["ok", "unhealthy", "ready", "not_ready"]
+    reason: str | None = Field(None, description="why not ok/ready, in a sentence")
+    workers: int = Field(0, description="grading workers running and ready now")
+    workers_configured: int = Field(0, description="grading workers the pool keeps")
+    draining: bool = False
     in_flight_items: int = 0
     queue_depth: int = 0

@@ -11,9 +11,26 @@ from ..deps import Authorized, StateDep
 from ..errors import bad_request
 from ..grading import parse, run_batch
 from ..results import ResultJson, record_counts, results_body
-from ..schemas import ERROR_RESPONSES, GradeResponse
+from ..schemas import ERROR_RESPONSES, GradeOptions, GradeResponse
 
 router = APIRouter(tags=["grading"], dependencies=[Authorized])
+
+
+# The options GradeOptions documents (strict, no extra keys): checked here by hand, as
+# the body is parsed with orjson, to exactly the same rules.
+KNOWN_OPTIONS = frozenset(GradeOptions.model_fields)
+
+
+def _options(value: object) -> dict[str, Any]:
+    """The request's options: an object, or absent/null for the defaults."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise bad_request(f"'options' must be an object, got {json_type(value)}")
+    unknown = sorted(set(value) - KNOWN_OPTIONS)
+    if unknown:
+        raise bad_request(f"unknown option(s) {unknown}; known: {', '.join(sorted(KNOWN_OPTIONS))}")
+    return value
 
 
 def _seconds(options: dict[str, Any], name: str, cap: float) -> float | None:
@@ -54,17 +71,14 @@ async def grade(request: Request, state: StateDep) -> Response:
     if "samples" not in body:
         raise bad_request("missing 'samples': an array of {\"completion\": ...} objects")
     samples = check_batch(body["samples"], settings)
-    options = body.get("options") or {}
-    if not isinstance(options, dict):
-        raise bad_request(f"'options' must be an object, got {json_type(options)}")
-    unknown = sorted(set(options) - {"timeout", "deadline", "details"})
-    if unknown:
-        raise bad_request(f"unknown option(s) {unknown}; known: deadline, details, timeout")
+    options = _options(body.get("options"))
     timeout = _seconds(options, "timeout", settings.max_item_timeout)
     deadline = _seconds(options, "deadline", settings.request_timeout)
+    details = options.get("details", True)
+    if type(details) is not bool:  # "no" or 0 must not quietly mean "yes"
+        raise bad_request(f"options.details must be true or false, got {details!r}")
     spec = parse(body["spec"])
     # The workers serialise each sample's result as they finish it; this thread splices.
-    details = options.get("details", True) is not False
     finish = ResultJson(tuple(spec.labels), spec.weights, details)
     rows = await run_batch(
         state,
