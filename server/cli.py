@@ -60,6 +60,12 @@ def serve(args: argparse.Namespace) -> int:
     pin = PIN_CHOICES[args.pin_workers]
     if pin is not None:
         os.environ["VERIGRADE_PIN_WORKERS"] = "true" if pin else "false"
+    from .settings import Settings
+
+    # uvicorn waits for every open connection at shutdown, a client still uploading its
+    # body included, unless told a limit: VERIGRADE_DRAIN_TIMEOUT is that limit, counted
+    # from the signal (the app's own drain then gets only what is left of it).
+    drain = Settings().drain_timeout
     if args.http_workers > 1:
         uvicorn.run(
             "verigrade.server.app:app",
@@ -67,12 +73,20 @@ def serve(args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.http_workers,
             log_level=args.log_level,
+            # Typed int by uvicorn, used as asyncio.wait_for's timeout: a float works.
+            timeout_graceful_shutdown=drain,  # type: ignore[arg-type]
         )
         return 0
     from .app import create_app
     from .drain import DrainingServer
 
     app = create_app()
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level)
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=drain,  # type: ignore[arg-type]
+    )
     DrainingServer(config, app).run()
     return 0

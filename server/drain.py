@@ -24,5 +24,5 @@ class DrainingServer(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         state = getattr(self._app.state, "verigrade", None)
         if state is not None:
-            state.draining = True
+            state.start_draining()
         super().handle_exit(sig, frame)

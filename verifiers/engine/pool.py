@@ -62,6 +62,8 @@ MAX_BACKOFF = 5.0
 # How long queued work waits while no worker can start before it fails; the pool itself
 # keeps restarting workers (a later submit is served once one starts).
 UNAVAILABLE_LIMIT = 60.0
+# At close, how long idle workers get to exit on their own before they are killed.
+CLOSE_GRACE = 1.0
 # Specs (verifier tuples) a worker keeps built; past this it starts afresh.
 MAX_CACHED_SPECS = 256
 
@@ -427,12 +429,33 @@ class WorkerPool:
                 if worker is not None:
                     self._receive(worker)
             self._check_deadlines()
+        self._stop_all()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _stop_all(self) -> None:
+        """At close: idle workers are asked to exit, busy or unstarted ones killed, and all
+        waited for together, so closing takes about a second at most even when a worker is
+        stopped (a server's shutdown must keep its drain timeout)."""
         for worker in self._workers:
             if worker.chunk is not None:
                 self._fail(worker.chunk.job, PoolClosedError("the worker pool was closed"))
-            self._stop_worker(worker, kill=worker.chunk is not None)
-        self._wake_r.close()
-        self._wake_w.close()
+            if worker.chunk is None and worker.ready:
+                with contextlib.suppress(OSError):
+                    worker.conn.send(None)
+            else:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(worker.proc.pid, signal.SIGKILL)
+        deadline = time.monotonic() + CLOSE_GRACE
+        for worker in self._workers:
+            try:
+                worker.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self._stop_worker(worker, kill=True)
+                continue
+            worker.conn.close()
+            worker.slot.release()
+            worker.mapped.close()
 
     def _assign(self) -> None:
         for worker in list(self._workers):
