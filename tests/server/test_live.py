@@ -185,8 +185,10 @@ def test_verigrade_serve(cli_server: tuple[subprocess.Popen[str], str]) -> None:
 def test_plain_uvicorn_serves_the_module_app() -> None:
     port = free_port()
     env = {**os.environ, "VERIGRADE_WORKERS": "1", "VERIGRADE_MAX_BATCH": "3"}
+    # As docs/server.md runs it: plain uvicorn is told the drain timeout by hand.
     command = [sys.executable, "-m", "uvicorn", "verigrade.server.app:app",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+               "--timeout-graceful-shutdown", "60"]  # fmt: skip
     server = LiveServer(command, env, port)
     try:
         body = {"spec": "think_format", "samples": [{"completion": GOOD}] * 4}
