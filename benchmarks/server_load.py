@@ -12,7 +12,10 @@ batches of real model responses (../shared/data/math_real_responses.jsonl):
    ``AsyncGradeClient`` (which honours Retry-After) to show nothing is lost.
 
 Reports items/s, p50/p99 batch latency, and the server's throughput as a ratio of the
-in-process peer measured in the same run. Loopback only; every loop is bounded.
+in-process peer measured in the same run. Then a crash loop (``--crash-loops``): every
+worker is killed, then each replacement before it can start, three rounds; reported is
+the time from the last kill until the server answers a grading request 200 again, and
+until every worker is back. Loopback only; every loop is bounded.
 
     python benchmarks/server_load.py [--batch 256] [--batches 30] [--workers 2]
 """
@@ -173,6 +176,86 @@ def children(pid: int) -> list[int]:
             if int(stat[1]) == pid:
                 found.append(int(entry))
     return found
+
+
+def workers_of(pid: int) -> set[int]:
+    """Children of ``pid`` from /proc/PID/task/*/children (cheap enough to poll every ms)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found.update(int(p) for p in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
+
+
+def crash_loop(workers: int, repeats: int, rounds: int = 3) -> dict[str, Any]:
+    """Seconds from the end of a crash loop to the server serving again (median of runs)."""
+    server = Server(workers)
+    ok = body([{"completion": "<think>a</think> b"}], "think_format")
+    headers = {"content-type": "application/json"}
+    serving: list[float] = []
+    full: list[float] = []
+    never = 0
+
+    def strength() -> float:
+        for line in httpx.get(f"{server.url}/metrics", timeout=10).text.splitlines():
+            if line.startswith("verigrade_workers "):
+                return float(line.split()[1])
+        return float("nan")
+
+    try:
+        with httpx.Client(timeout=30) as http:
+            for _ in range(repeats):
+                for _ in range(600):  # bounded: full strength before each run
+                    if len(workers_of(server.proc.pid)) == workers and strength() == workers:
+                        break
+                    time.sleep(0.05)
+                known = workers_of(server.proc.pid)
+                for pid in known:
+                    os.kill(pid, signal.SIGKILL)
+                # Each replacement of every slot, before it can say "ready", `rounds` times.
+                for _ in range(20_000):  # bounded: 1 ms polls
+                    if len(known) >= workers * (rounds + 1):
+                        break
+                    fresh = workers_of(server.proc.pid) - known
+                    for pid in fresh:
+                        os.kill(pid, signal.SIGKILL)
+                    known |= fresh
+                    time.sleep(0.001)
+                killed = time.monotonic()
+                answered = False
+                for _ in range(3000):  # bounded: ~30 s and more
+                    try:
+                        code = http.post(f"{server.url}/v1/grade", content=ok, headers=headers)
+                        answered = code.status_code == 200
+                    except httpx.TransportError:
+                        answered = False
+                    if answered:
+                        break
+                    time.sleep(0.01)
+                if not answered:
+                    never += 1
+                    continue
+                serving.append(time.monotonic() - killed)
+                for _ in range(3000):  # bounded
+                    if strength() == workers:
+                        break
+                    time.sleep(0.01)
+                full.append(time.monotonic() - killed)
+    finally:
+        server.stop()
+    result: dict[str, Any] = {"runs": repeats, "never_served_again": never}
+    if serving:
+        result["to_serving_s"] = statistics.median(serving)
+        result["to_full_strength_s"] = statistics.median(full)
+        print(f"  crash loop ({workers} workers killed, then {rounds} rounds of replacements "
+              f"killed before starting) -> serving again: median {result['to_serving_s']:.2f} s, "
+              f"all workers back: {result['to_full_strength_s']:.2f} s "
+              f"(runs {[round(x, 2) for x in serving]}); never served again: {never}/{repeats}")  # fmt: skip
+    else:
+        print(f"  crash loop: never served again in {never}/{repeats} runs (pool closed for good)")
+    return result
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -438,8 +521,11 @@ def main() -> None:
         help="ask for rewards and statuses only, as the TRL/verl adapters do",
     )
     parser.add_argument(
+        "--crash-loops", type=int, default=5, help="crash-loop recovery runs (0: skip)"
+    )
+    parser.add_argument(
         "--specs",
-        nargs="+",
+        nargs="*",
         choices=["think_format", "r1_shaping", "math"],
         default=["think_format", "r1_shaping", "math"],
         help="which specs to run (default: all three)",
@@ -466,6 +552,9 @@ def main() -> None:
         print("\nmath: SKIPPED - the 'math' verifier is not installed here (it lands with the "
               "issue-6 branch); rerun after merging to get the math figures")  # fmt: skip
         report["math"] = "skipped: verifier not installed"
+    if args.crash_loops:
+        print(f"\ncrash loop recovery: {args.workers} grading workers, {args.crash_loops} runs")
+        report["crash_loop"] = crash_loop(args.workers, args.crash_loops)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
 
