@@ -167,6 +167,22 @@ def test_a_stopped_worker_does_not_hold_items_past_their_deadline(server: LiveSe
     assert stopped not in children(server.proc.pid)
 
 
+def test_a_stopped_idle_worker_is_replaced_and_metrics_say_so(server: LiveServer) -> None:
+    assert wait_for(lambda: workers_back(server, 2))
+    restarts = metric(server, "verigrade_worker_restarts_total")
+    stopped = min(children(server.proc.pid))
+    os.kill(stopped, signal.SIGSTOP)
+    try:
+        # No request needed: idle workers are pinged (every 2 s, 5 s to answer), so the
+        # stopped one is replaced and the gauge never counts it as a worker for long.
+        assert wait_for(lambda: stopped not in children(server.proc.pid), 600)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(stopped, signal.SIGCONT)
+    assert wait_for(lambda: workers_back(server, 2))
+    assert metric(server, "verigrade_worker_restarts_total") == restarts + 1
+
+
 # -- 3: integers of any size come back exactly --------------------------------------------------
 
 BIG_IDS = [18446744073709551617, -(2**63) - 1, 2**64 - 1, -(2**63), 10**40, -(10**40)]

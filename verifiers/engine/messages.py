@@ -7,6 +7,9 @@ Over the connection (pickled; the pool sends, the worker answers):
 - ``RunChunk``: grade these items with this spec. The worker answers ``Ready`` once, when it
   has started, then ``Results`` for each chunk: partial ones while it works (so a deadline
   loses only unsent items) and one with ``done`` set at the end.
+- ``Ping``: answer ``Ready`` again. Idle workers are pinged, so one that stopped (SIGSTOP)
+  or hung is found and replaced before it is handed work, and the pool's count of live
+  workers stays true.
 - ``None``: stop.
 
 The progress slot is shared memory the worker writes before each item, so the pool can
@@ -51,8 +54,12 @@ class RunChunk(NamedTuple):
     prepare: Any
 
 
+class Ping(NamedTuple):
+    """Pool -> worker: still there? (answered with ``Ready``)."""
+
+
 class Ready(NamedTuple):
-    """Worker -> pool: started and waiting for work."""
+    """Worker -> pool: started and waiting for work (first message; the answer to Ping)."""
 
 
 class Results(NamedTuple):

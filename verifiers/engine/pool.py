@@ -45,7 +45,7 @@ from ..core.base import Verifier
 from ..core.errors import PoolClosedError, PoolUnavailableError
 from ..core.model import Sample, Verdict
 from .affinity import cpus_for_workers, pin_process
-from .messages import SLOT_BYTES, Item, Ready, Results, RunChunk, SetPath
+from .messages import SLOT_BYTES, Item, Ping, Ready, Results, RunChunk, SetPath
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,10 @@ MAX_BACKOFF = 5.0
 # How long queued work waits while no worker can start before it fails; the pool itself
 # keeps restarting workers (a later submit is served once one starts).
 UNAVAILABLE_LIMIT = 60.0
+# An idle worker silent this long is pinged; one that does not answer a ping within
+# PING_TIMEOUT is stopped or hung, and is replaced before it is handed work.
+PING_INTERVAL = 2.0
+PING_TIMEOUT = 5.0
 # At close, how long idle workers get to exit on their own before they are killed.
 CLOSE_GRACE = 1.0
 # Specs (verifier tuples) a worker keeps built; past this it starts afresh.
@@ -142,6 +146,10 @@ class _Worker:
     #: When ``chunk`` was handed over: its first item's deadline runs from here until the
     #: worker marks that item started (a stopped worker never does).
     sent_at: float = 0.0
+    #: When the pool last heard from it (or handed it work), and when it sent an
+    #: unanswered Ping (None: none outstanding).
+    heard_at: float = 0.0
+    pinged_at: float | None = None
     known_specs: set[int] = field(default_factory=set)
 
     def progress(self) -> tuple[int, int, float]:
@@ -489,12 +497,14 @@ class WorkerPool:
                 continue
             worker.known_specs.add(job.spec_key)
             worker.chunk = chunk
-            worker.sent_at = time.monotonic()
+            worker.sent_at = worker.heard_at = time.monotonic()
+            worker.pinged_at = None  # its chunk's deadlines watch it now
 
     def _receive(self, worker: _Worker) -> None:
         try:
             while worker.conn.poll():
                 message: Ready | Results = worker.conn.recv()
+                worker.heard_at, worker.pinged_at = time.monotonic(), None
                 if isinstance(message, Ready):
                     self._started(worker)
                     continue
@@ -529,6 +539,7 @@ class WorkerPool:
         now = time.monotonic()
         times = [d[0] for w in self._workers if (d := self._worker_deadline(w)) is not None]
         times.extend(self._due.values())
+        times.extend(self._ping_times())
         with self._lock:
             times.extend(job.expires_at for job in self._expiring if job.expires_at is not None)
             waiting = bool(self._pending)
@@ -551,10 +562,37 @@ class WorkerPool:
                 self._replace(worker, "stalled", item)
             else:
                 self._replace(worker, "timeout", item)
+        self._ping_idle(now)
         self._start_due(time.monotonic())
         self._give_up_if_unavailable(now)
         self._expire_jobs(now)
         self._drop_cancelled()
+
+    def _ping_times(self) -> list[float]:
+        """When each idle worker is next due a ping, or its ping is due an answer."""
+        return [
+            w.heard_at + PING_INTERVAL if w.pinged_at is None else w.pinged_at + PING_TIMEOUT
+            for w in self._workers
+            if w.ready and w.chunk is None
+        ]
+
+    def _ping_idle(self, now: float) -> None:
+        """Ping idle workers that have been quiet; replace those that do not answer."""
+        for worker in list(self._workers):
+            if not worker.ready or worker.chunk is not None:
+                continue
+            if worker.pinged_at is not None:
+                if now - worker.pinged_at > PING_TIMEOUT:
+                    log.warning("verigrade worker pool: idle worker %d stopped answering; "
+                                "replacing it", worker.proc.pid)  # fmt: skip
+                    self._replace(worker, "crash", None)
+            elif now - worker.heard_at > PING_INTERVAL:
+                try:
+                    worker.conn.send(Ping())
+                except OSError:
+                    self._replace(worker, "crash", None)
+                    continue
+                worker.pinged_at = now
 
     def _give_up_if_unavailable(self, now: float) -> None:
         """Fail queued work once no worker could start for ``UNAVAILABLE_LIMIT`` seconds

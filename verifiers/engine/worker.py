@@ -21,7 +21,7 @@ from typing import Any
 
 from ..core.base import Verifier
 from ..core.model import Sample, Verdict
-from .messages import SLOT_BYTES, Ready, Results, Row, RunChunk, SetPath
+from .messages import SLOT_BYTES, Ping, Ready, Results, Row, RunChunk, SetPath
 
 FLUSH_SECONDS = 0.02
 
@@ -85,13 +85,16 @@ def serve(conn: Connection, slot: memoryview[float]) -> None:
     conn.send(Ready())
     while True:
         try:
-            message: SetPath | RunChunk | None = conn.recv()
+            message: SetPath | Ping | RunChunk | None = conn.recv()
         except EOFError:
             return
         if message is None:
             return
         if isinstance(message, SetPath):
             sys.path[:] = message.path
+            continue
+        if isinstance(message, Ping):
+            conn.send(Ready())
             continue
         spec_key, verifiers, items, reset, finish, prepare = message
         if reset:

@@ -119,3 +119,33 @@ def test_workers_that_cannot_start_never_close_the_pool(
         with pytest.raises(PoolUnavailableError, match="no worker process"):
             future.result(timeout=60)
         pool.submit([sample(0)], verifiers, [5.0]).cancel()  # type: ignore[list-item]
+
+
+def test_a_stopped_idle_worker_is_found_and_replaced_before_it_gets_work(
+    misbehaving: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from verigrade.verifiers.engine import pool as pool_module
+
+    monkeypatch.setattr(pool_module, "PING_INTERVAL", 0.2)
+    monkeypatch.setattr(pool_module, "PING_TIMEOUT", 1.0)
+    with Grader(workers=2) as grader:
+        pool = grader.pool
+        assert pool is not None
+        for _ in range(600):  # bounded: both up
+            if pool.live_workers == 2:
+                break
+            time.sleep(0.05)
+        stopped = min(pool.worker_pids)
+        os.kill(stopped, signal.SIGSTOP)
+        try:
+            # No work at all: the pool notices by itself (and /metrics can say so).
+            for _ in range(600):  # bounded
+                if stopped not in pool.worker_pids and pool.live_workers == 2:
+                    break
+                time.sleep(0.05)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(stopped, signal.SIGCONT)
+        assert stopped not in pool.worker_pids
+        grades = grader.grade([sample(i) for i in range(16)], "test_pid", timeout=5)
+        assert [g.verdicts["test_pid"].status for g in grades] == ["ok"] * 16
