@@ -128,10 +128,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 """The error answers of the grading routes, for their OpenAPI ``responses``."""
 
 
+HealthStatus = Literal["ok", "unhealthy", "ready", "not_ready"]
+
+
 class Health(BaseModel):
     """``/healthz`` and ``/readyz``: the verdict, and the pool as it is now."""
 
-    status: Literal["ok", "unhealthy", "ready", "not_ready"]
+    status: HealthStatus
     reason: str | None = Field(None, description="why not ok/ready, in a sentence")
     workers: int = Field(0, description="grading workers running and ready now")
     workers_configured: int = Field(0, description="grading workers the pool keeps")

@@ -11,16 +11,16 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from ..deps import StateDep
-from ..schemas import Health
+from ..schemas import Health, HealthStatus
 from ..state import ServerState
 
 router = APIRouter(tags=["health"])
 
 
-def _health(state: ServerState, status: str, reason: str | None) -> Health:
+def _health(state: ServerState, status: HealthStatus, reason: str | None) -> Health:
     pool = state.grader.pool
     return Health(
-        status=status,  # type: ignore[arg-type]
+        status=status,
         reason=reason,
         workers=pool.live_workers if pool is not None else 0,
         workers_configured=pool.size if pool is not None else 0,
