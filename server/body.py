@@ -10,6 +10,7 @@ past 64 bits), so every number reaches the verifiers and comes back as it was se
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import orjson
@@ -63,7 +64,9 @@ def _lenient(raw: bytes, exc: orjson.JSONDecodeError) -> Any:
     # strings a broken tokenizer decode can produce. That is model output, not a bad
     # request, so the standard library gets a second look before answering 400.
     try:
-        return json.loads(raw)
+        return _stdlib_loads(raw)
+    except _NotJsonNumber as bad:
+        raise bad_request(str(bad)) from None
     except (ValueError, RecursionError):
         raise bad_request(f"the request body is not valid JSON: {exc}") from None
 
@@ -92,9 +95,32 @@ def _inexact(data: Any) -> bool:
     return False
 
 
+class _NotJsonNumber(ValueError):
+    pass
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJsonNumber(f"the number {text[:40]} is too large for a JSON number (a double)")
+    return value
+
+
+def _no_constants(name: str) -> Any:
+    raise _NotJsonNumber(f"{name} is not a JSON number; send a finite number or a string")
+
+
+def _stdlib_loads(raw: bytes) -> Any:
+    """The standard library's reading, held to what orjson accepts: NaN, Infinity and
+    numbers that overflow a double are refused (they would come back as null)."""
+    return json.loads(raw, parse_float=_finite, parse_constant=_no_constants)
+
+
 def _exact(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
+        return _stdlib_loads(raw)
+    except _NotJsonNumber as exc:
+        raise bad_request(str(exc)) from None
     except (ValueError, RecursionError) as exc:
         raise bad_request(f"the request body cannot be read exactly: {exc}") from None
 

@@ -200,6 +200,17 @@ def test_big_integers_round_trip_exactly(server: LiveServer) -> None:
     assert all(type(i) is int for i in ids)
 
 
+@pytest.mark.parametrize("number", [b"1e400", b"-1e400", b"NaN", b"Infinity", b"-Infinity"])
+def test_numbers_json_cannot_carry_are_400_not_null(server: LiveServer, number: bytes) -> None:
+    # orjson refuses these; the standard library (the fallback for lone surrogates) would
+    # read them as inf/nan, and the id would come back null.
+    raw = b'{"spec": "think_format", "samples": [{"id": ' + number + b', "completion": "x"}]}'
+    answer = httpx.post(f"{server.url}/v1/grade", content=raw, timeout=30,
+                        headers={"content-type": "application/json"})  # fmt: skip
+    assert answer.status_code == 400, answer.text
+    assert "number" in answer.json()["detail"]
+
+
 def test_a_big_reference_reaches_the_verifier_exactly(server: LiveServer) -> None:
     catalogue = httpx.get(f"{server.url}/v1/verifiers", timeout=10).json()
     if "math" not in {v["name"] for v in catalogue["verifiers"]}:
