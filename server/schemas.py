@@ -44,7 +44,9 @@ class GradeOptions(BaseModel):
 
 
 class GradeRequest(BaseModel):
-    """``POST /v1/grade``: a reward spec and a batch of samples."""
+    """``POST /v1/grade``: a reward spec and a batch of samples; no other fields."""
+
+    model_config = ConfigDict(extra="forbid")
 
     spec: str | list[str] | dict[str, Any] = Field(
         description="a verifier name, a list of names, or {name: weight | {weight, ...options}}",

@@ -11,13 +11,14 @@ from ..deps import Authorized, StateDep
 from ..errors import bad_request
 from ..grading import parse, run_batch
 from ..results import ResultJson, record_counts, results_body
-from ..schemas import ERROR_RESPONSES, GradeOptions, GradeResponse
+from ..schemas import ERROR_RESPONSES, GradeOptions, GradeRequest, GradeResponse
 
 router = APIRouter(tags=["grading"], dependencies=[Authorized])
 
 
-# The options GradeOptions documents (strict, no extra keys): checked here by hand, as
-# the body is parsed with orjson, to exactly the same rules.
+# The fields GradeRequest and GradeOptions document (strict, no extra keys): checked here
+# by hand, as the body is parsed with orjson, to exactly the same rules.
+KNOWN_FIELDS = frozenset(GradeRequest.model_fields)
 KNOWN_OPTIONS = frozenset(GradeOptions.model_fields)
 
 
@@ -70,6 +71,9 @@ async def grade(request: Request, state: StateDep) -> Response:
         raise bad_request('missing \'spec\': name the verifiers, e.g. {"spec": "think_format"}')
     if "samples" not in body:
         raise bad_request("missing 'samples': an array of {\"completion\": ...} objects")
+    unknown = sorted(set(body) - KNOWN_FIELDS)
+    if unknown:  # a misspelt "options" must not grade with the defaults it meant to change
+        raise bad_request(f"unknown field(s) {unknown}; known: {', '.join(sorted(KNOWN_FIELDS))}")
     samples = check_batch(body["samples"], settings)
     options = _options(body.get("options"))
     timeout = _seconds(options, "timeout", settings.max_item_timeout)

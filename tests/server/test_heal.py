@@ -252,6 +252,15 @@ def test_bad_options_are_400(server: LiveServer, options: Any, says: str) -> Non
     assert says in answer.json()["detail"]
 
 
+def test_a_misspelt_envelope_field_is_400_not_ignored(server: LiveServer) -> None:
+    # "option" for "options": ignoring it would grade with the defaults the caller
+    # tried to change.
+    body = {"spec": "think_format", "samples": [{"completion": GOOD}], "option": {"details": False}}
+    answer = grade(server, body)
+    assert answer.status_code == 400, answer.text
+    assert "unknown field(s) ['option']" in answer.json()["detail"]
+
+
 @pytest.mark.parametrize("options", [None, {}, {"details": False, "timeout": 5, "deadline": 9.5}])
 def test_good_options_are_taken(server: LiveServer, options: Any) -> None:
     body = {"spec": "think_format", "samples": [{"completion": GOOD}], "options": options}
