@@ -127,6 +127,37 @@ def test_a_crash_loop_heals_and_the_probes_tell_the_truth() -> None:
         server.stop()
 
 
+def test_healthz_fails_while_the_pool_cannot_heal_then_recovers() -> None:
+    server = serve(workers=1, heal_timeout=1)
+    try:
+        pid = server.proc.pid
+        killed: set[int] = set()
+        unhealthy: list[httpx.Response] = []
+        # Kill every worker as soon as it appears until /healthz gives up on the pool
+        # (no ready worker for over VERIGRADE_HEAL_TIMEOUT=1 s). Bounded: 30 s of 2 ms polls.
+        for round_ in range(15_000):
+            for victim in children(pid) - killed:
+                os.kill(victim, signal.SIGKILL)
+                killed.add(victim)
+            if round_ % 50 == 0:
+                answer = httpx.get(f"{server.url}/healthz", timeout=10)
+                if answer.status_code == 503:
+                    unhealthy.append(answer)
+                    break
+            time.sleep(0.002)
+        assert unhealthy, "healthz never reported the pool that could not start a worker"
+        body = unhealthy[0].json()
+        assert body["status"] == "unhealthy" and body["workers"] == 0
+        assert "VERIGRADE_HEAL_TIMEOUT" in body["reason"]
+        assert metric(server, "verigrade_healthy") == 0
+        # Left alone, the pool heals, and so do the probes.
+        assert wait_for(lambda: workers_back(server, 1))
+        assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+        assert metric(server, "verigrade_healthy") == 1
+    finally:
+        server.stop()
+
+
 # -- 2: a stopped worker does not hold items past their deadline ------------------------------
 
 
