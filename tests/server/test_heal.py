@@ -232,14 +232,24 @@ def test_big_integers_round_trip_exactly(server: LiveServer) -> None:
 
 
 @pytest.mark.parametrize("number", [b"1e400", b"-1e400", b"NaN", b"Infinity", b"-Infinity"])
-def test_numbers_json_cannot_carry_are_400_not_null(server: LiveServer, number: bytes) -> None:
-    # orjson refuses these; the standard library (the fallback for lone surrogates) would
-    # read them as inf/nan, and the id would come back null.
+def test_ids_json_cannot_carry_back_are_400_not_null(server: LiveServer, number: bytes) -> None:
+    # orjson refuses these; the standard library (the fallback for lone surrogates) reads
+    # them as inf/nan, and the id would come back null.
     raw = b'{"spec": "think_format", "samples": [{"id": ' + number + b', "completion": "x"}]}'
     answer = httpx.post(f"{server.url}/v1/grade", content=raw, timeout=30,
                         headers={"content-type": "application/json"})  # fmt: skip
     assert answer.status_code == 400, answer.text
-    assert "number" in answer.json()["detail"]
+    assert "samples[0].id" in answer.json()["detail"]
+
+
+def test_nan_elsewhere_is_still_graded(server: LiveServer) -> None:
+    # Python's json writes NaN (a dataset column's missing value in metadata): as before,
+    # the sample is graded; only an id must come back as it was sent.
+    raw = b'{"spec": "think_format", "samples": [{"id": 7, "completion": "x", "metadata": {"m": NaN}}]}'
+    answer = httpx.post(f"{server.url}/v1/grade", content=raw, timeout=30,
+                        headers={"content-type": "application/json"})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["results"][0]["id"] == 7
 
 
 def test_a_big_reference_reaches_the_verifier_exactly(server: LiveServer) -> None:
