@@ -77,6 +77,12 @@ class Grader:
         ``deadline`` (seconds) bounds the whole batch: items not verified by then get
         ``status="timeout"`` and the rest keep their verdicts. Needs worker processes.
 
+        Workers that crash, hit a deadline or stop answering are replaced, and workers that
+        die as they start are restarted with backoff, so the Grader heals by itself. If no
+        worker can start for a minute (a broken install), the future fails with
+        ``PoolUnavailableError`` instead of waiting forever; later calls are served again
+        once a worker starts.
+
         Raises:
             SpecError: the spec is malformed (raised here, before any work starts).
         """
