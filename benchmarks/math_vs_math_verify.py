@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import subprocess
 import sys
 import time
@@ -29,19 +28,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from data_path import find_data  # beside this script: python puts its folder on sys.path
+
 PEERS = ("verigrade", "math-verify")
-
-
-def find_data(name: str = "math_real_responses.jsonl") -> Path:
-    """``shared/data/<name>`` beside the checkout (or above a worktree), or $VERIGRADE_DATA."""
-    env = os.environ.get("VERIGRADE_DATA")
-    candidates = [Path(env) / name] if env else []
-    candidates += [parent / "shared" / "data" / name for parent in ROOT.parents]
-    for path in candidates:
-        if path.exists():
-            return path
-    raise SystemExit(f"cannot find {name}: set VERIGRADE_DATA to the shared/data folder")
 
 
 # -- the graders, run inside child processes ----------------------------------------

@@ -31,20 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from data_path import find_data  # beside this script: python puts its folder on sys.path
 from verigrade.verifiers import Sample, get_verifier
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def find_data(name: str = "math_real_responses.jsonl") -> Path:
-    """``shared/data/<name>`` beside the checkout (or above a worktree), or $VERIGRADE_DATA."""
-    env = os.environ.get("VERIGRADE_DATA")
-    candidates = [Path(env) / name] if env else []
-    candidates += [parent / "shared" / "data" / name for parent in ROOT.parents]
-    for path in candidates:
-        if path.exists():
-            return path
-    raise SystemExit(f"cannot find {name}: set VERIGRADE_DATA to the shared/data folder")
 
 
 def choice_items(rows: list[dict[str, Any]]) -> list[Sample]:
