@@ -18,7 +18,6 @@ this process, and this process decides. Score: fraction of tests passed, or all-
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,15 +28,11 @@ from verigrade.sandbox import Limits, RunResult, Sandbox, SandboxError, default_
 from ..core.base import Verifier
 from ..core.model import Sample, Verdict
 from ..core.options import Opt
+from .build import CompileError, build
 from .compare import compare_output, values_equal
 from .extract import extract_program
 from .harness import BrokenReference, run_check
 from .preview import preview
-
-_COMPILERS = {
-    "c": ("main.c", ["/usr/bin/gcc", "-std=gnu17", "-O2", "-pipe", "-o", "prog", "main.c", "-lm"]),
-    "cpp": ("main.cpp", ["/usr/bin/g++", "-std=gnu++17", "-O2", "-pipe", "-o", "prog", "main.cpp"]),
-}
 
 
 @dataclass(frozen=True)
@@ -67,9 +62,6 @@ class CodeOptions:
         float, Opt("wall-clock budget for all tests of one sample", gt=0, le=40)
     ] = 20.0
     memory_mb: Annotated[int, Opt("address-space limit per process", ge=64, le=8192)] = 1024
-
-
-_COMPILE_SECONDS = 20.0
 
 
 @dataclass
@@ -143,12 +135,9 @@ class CodeVerifier(Verifier[CodeOptions]):
         self, box: Sandbox, program: str, tests: list[Mapping[str, Any]]
     ) -> tuple[list[_TestResult], str]:
         o = self.options
-        files: dict[str, bytes | tuple[bytes, int]] = {}
-        if o.language != "python":
-            binary, error = self._compile(box, program)
-            if binary is None:
-                return [_TestResult(False, "failed", error)] * len(tests), error
-            files = {"prog": (binary, 0o755)}
+        built = build(box, program, o.language, o.memory_mb)
+        if isinstance(built, CompileError):
+            return [_TestResult(False, "failed", built.reason)] * len(tests), built.reason
         budget_end = time.monotonic() + o.total_seconds
         outcomes: list[_TestResult] = []
         for test in tests:
@@ -158,36 +147,12 @@ class CodeVerifier(Verifier[CodeOptions]):
                 continue
             stdin = str(test["input"]).encode()
             limits = self._limits(min(o.test_seconds, left))
-            if files:
-                result = box.run(["./prog"], stdin=stdin, files=files, limits=limits)
-            else:
-                result = box.run_python(program, stdin=stdin, limits=limits)
+            result = built.run(box, stdin=stdin, limits=limits)
             outcomes.append(self._judge_output(result, str(test["output"])))
         return outcomes, ""
 
     def _stop_early(self) -> bool:
         return self.options.scoring == "all_or_nothing"
-
-    def _compile(self, box: Sandbox, program: str) -> tuple[bytes | None, str]:
-        source_name, argv = _COMPILERS[self.options.language]
-        if not os.path.exists(argv[0]):  # the machine's fault, not the program's: no score
-            raise SandboxError(f"{argv[0]} is not installed; cannot grade {self.options.language}")
-        command = " ".join(argv) + " && cat prog"  # the binary comes back as stdout
-        limits = Limits(
-            wall_seconds=_COMPILE_SECONDS,
-            cpu_seconds=_COMPILE_SECONDS,
-            memory_bytes=max(self.options.memory_mb, 2048) << 20,
-            output_bytes=64 << 20,
-        )
-        result = box.run(
-            ["/bin/sh", "-c", command], files={source_name: program.encode()}, limits=limits
-        )
-        if result.sandbox_error is not None:
-            raise SandboxError(result.sandbox_error)
-        if result.status != "ok" or not result.stdout:
-            tail = result.stderr.decode("utf-8", "replace").strip()[-300:]
-            return None, f"compile error ({result.reason}): {tail}"
-        return result.stdout, ""
 
     def _judge_output(self, result: RunResult, expected: str) -> _TestResult:
         if result.sandbox_error is not None:

@@ -14,7 +14,7 @@ from verigrade.sandbox import client as sandbox_client
 from verigrade.sandbox.isolation import UID_BASE, UID_SLOTS
 from verigrade.verifiers import Sample, get_verifier, grade
 from verigrade.verifiers.code import CodeVerifier
-from verigrade.verifiers.code.verifier import _COMPILE_SECONDS
+from verigrade.verifiers.code.build import COMPILE_SECONDS as _COMPILE_SECONDS
 
 
 def fenced(code: str, tag: str = "python") -> str:
