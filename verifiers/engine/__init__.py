@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .affinity import cpus_for_workers, pin_process
 from .grader import DEFAULT_MAX_CHARS, Grader, default_workers, grade, invalid_grade, shared_grader
+from .grader import _sample_id as sample_id
 from .worker import run_verifier
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "invalid_grade",
     "pin_process",
     "run_verifier",
+    "sample_id",
     "shared_grader",
 ]

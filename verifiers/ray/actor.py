@@ -1,0 +1,48 @@
+"""The per-node side of ``RayGrader``: an actor that owns a local ``Grader``.
+
+Each node gets one ``NodeGrader``; its Grader's worker processes run on that node's cores,
+so per-item deadlines, the sandbox and worker replacement work exactly as they do without
+Ray. The actor is async so that several chunks can be in flight on it at once (the driver
+bounds how many); each chunk waits on the local pool without holding a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..core.model import Verdict
+from ..engine import Grader
+
+
+class NodeGrader:
+    """Grades chunks on one node. Created through ``ray.remote`` by ``RayGrader``."""
+
+    def __init__(self, workers: int, timeout: float | None, max_chars: int) -> None:
+        self.grader = Grader(workers, timeout=timeout, max_chars=max_chars)
+
+    def ready(self) -> int:
+        """The worker count, once the actor is up (the driver waits on this)."""
+        return self.grader.workers
+
+    async def grade(
+        self,
+        items: list[Any],
+        spec: Any,
+        finish: Callable[[list[Verdict]], Any] | None,
+        timeout: float | None,
+        deadline: float | None,
+    ) -> list[Any]:
+        """One chunk: Grades, or ``(id, finish(verdicts))`` pairs when ``finish`` is given."""
+        import asyncio
+
+        if finish is None:
+            future: Any = self.grader.submit(items, spec, timeout=timeout, deadline=deadline)
+        else:
+            future = self.grader.submit_finished(
+                items, spec, finish, timeout=timeout, deadline=deadline
+            )
+        return list(await asyncio.wrap_future(future))
+
+    def close(self) -> None:
+        self.grader.close()

@@ -1,0 +1,389 @@
+"""``RayGrader``: the ``Grader`` surface, graded by one actor per node of a Ray cluster.
+
+The driver (this module) cuts a batch into chunks and hands each to the least-loaded node
+actor (``actor.NodeGrader``), never more than ``max_in_flight`` chunks per actor: the rest
+wait here as plain lists, so a slow cluster slows the caller instead of filling Ray's
+queues. A chunk whose actor or node dies is sent again to a survivor, at most
+``max_attempts`` times in all; grading is pure, so running a chunk twice is harmless, and
+each chunk's result is kept once, in its slot, so no item is lost, doubled or reordered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import ray
+from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from ..core.model import Grade, Verdict
+from ..core.spec import RewardSpec, SpecLike, parse_spec
+from ..engine import DEFAULT_MAX_CHARS, sample_id
+from .actor import NodeGrader
+
+T = TypeVar("T")
+
+_ACTOR_GONE = (RayActorError, ActorUnavailableError)
+_POLL = 0.5
+"""Seconds between looks at the cluster while chunks are in flight."""
+
+
+@dataclass
+class _Chunk:
+    index: int
+    start: int
+    items: list[Any]
+    attempts: int = 0
+
+
+@dataclass
+class _Job:
+    """One batch on its way through the cluster."""
+
+    items: list[Any]
+    spec: SpecLike
+    labels: list[str]
+    finish: Callable[[list[Verdict]], Any] | None
+    timeout: float | None
+    deadline: float | None
+    result: Future[Any]
+
+
+class RayGrader:
+    """Grades batches on a Ray cluster: one actor per node, each with a local ``Grader``.
+
+    Same surface as ``Grader``: ``submit``, ``submit_finished``, ``grade``, ``grade_async``,
+    ``close`` and the context manager, with the same Grades, order and statuses.
+
+    Args:
+        address: the cluster: ``"auto"``, ``"HOST:PORT"`` or ``"ray://..."``; None connects
+            to ``RAY_ADDRESS`` if set, else starts a local Ray (dashboard off). If this
+            process is already connected (inside a verl job, say), that connection is used.
+        workers_per_node: worker processes in each node's Grader; by default the node's
+            ``CPU`` resource.
+        timeout: per-item deadline in seconds, as in ``Grader``.
+        max_chars: completions longer than this get ``invalid_input``.
+        chunk_size: items per Ray task. Ray costs ~1 ms a task; 64+ items hide it.
+        max_in_flight: chunks in flight per actor at most (backpressure).
+        max_attempts: times a chunk is sent before its items get ``status="error"``.
+        actor_cpus: CPUs each actor reserves in Ray's accounting (0: it shares the node
+            with what the cluster already runs, such as a trainer's own actors).
+        init_options: more keyword arguments for ``ray.init`` when this connects.
+
+    Example:
+        >>> with RayGrader("auto") as grader:  # doctest: +SKIP
+        ...     grades = grader.grade(samples, {"math": 1.0, "think_format": 0.2})
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        workers_per_node: int | None = None,
+        timeout: float | None = None,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        chunk_size: int = 64,
+        max_in_flight: int = 4,
+        max_attempts: int = 3,
+        actor_cpus: float = 0.0,
+        init_options: dict[str, Any] | None = None,
+    ) -> None:
+        if chunk_size < 1 or max_in_flight < 1 or max_attempts < 1:
+            raise ValueError("chunk_size, max_in_flight and max_attempts must be >= 1")
+        self.timeout = timeout
+        self.max_chars = max_chars
+        self.chunk_size = chunk_size
+        self.max_in_flight = max_in_flight
+        self.max_attempts = max_attempts
+        self.workers_per_node = workers_per_node
+        self.actor_cpus = actor_cpus
+        self._owns_ray = False
+        if not ray.is_initialized():
+            options = dict(init_options or {})
+            if address is None and "RAY_ADDRESS" not in os.environ:
+                options.setdefault("include_dashboard", False)
+            ray.init(address=address, **options)
+            self._owns_ray = True
+        self._lock = threading.Lock()
+        self._actors: dict[str, Any] = {}  # node id -> NodeGrader handle
+        self._load: Counter[str] = Counter()  # node id -> chunks in flight, all batches
+        self._closed = False
+        self._last_refresh = 0.0
+        self.refresh(wait=True)
+        if not self._actors:
+            raise RuntimeError("the Ray cluster has no node with CPUs to grade on")
+
+    # -- the cluster ----------------------------------------------------------------
+
+    def refresh(self, *, wait: bool = False) -> dict[str, Any]:
+        """Give every live node an actor and forget those of dead nodes; returns
+        node id -> actor. Runs by itself during batches, so nodes that join get used."""
+        alive = {
+            node["NodeID"]: node["Resources"].get("CPU", 0)
+            for node in ray.nodes()  # type: ignore[no-untyped-call]
+            if node.get("Alive") and node["Resources"].get("CPU", 0) > 0
+        }
+        started = []
+        with self._lock:
+            self._last_refresh = time.monotonic()
+            for node_id in list(self._actors):
+                if node_id not in alive:
+                    del self._actors[node_id]
+            for node_id, cpus in alive.items():
+                if node_id not in self._actors and not self._closed:
+                    handle = self._start_actor(node_id, cpus)
+                    self._actors[node_id] = handle
+                    started.append((node_id, handle))
+            actors = dict(self._actors)
+        if wait and started:
+            for node_id, handle in started:
+                try:
+                    ray.get(handle.ready.remote(), timeout=120)
+                except (*_ACTOR_GONE, GetTimeoutError):
+                    self._forget(node_id, handle)
+                    actors.pop(node_id, None)
+        return actors
+
+    def _start_actor(self, node_id: str, cpus: float) -> Any:
+        workers = self.workers_per_node or max(1, int(cpus))
+        remote = ray.remote(NodeGrader).options(
+            num_cpus=self.actor_cpus,
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
+            max_restarts=0,
+            max_concurrency=max(8, 2 * self.max_in_flight),
+        )
+        return remote.remote(workers, self.timeout, self.max_chars)
+
+    def _forget(self, node_id: str, handle: Any) -> None:
+        with self._lock:
+            if self._actors.get(node_id) is handle:
+                del self._actors[node_id]
+
+    def actors(self) -> dict[str, Any]:
+        """Node id -> that node's actor handle, as this grader sees the cluster now."""
+        with self._lock:
+            return dict(self._actors)
+
+    # -- the Grader surface ---------------------------------------------------------
+
+    def submit(
+        self,
+        samples: Iterable[Any],
+        spec: SpecLike,
+        *,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Future[list[Grade]]:
+        """Start grading; the future holds one Grade per sample, in order (see ``Grader``).
+
+        Raises:
+            SpecError: the spec is malformed (raised here, before any work starts).
+        """
+        return self._start(list(samples), spec, None, timeout, deadline)
+
+    def submit_finished(
+        self,
+        samples: Iterable[Any],
+        spec: SpecLike,
+        finish: Callable[[list[Verdict]], T],
+        *,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Future[list[tuple[Any, T]]]:
+        """Like ``Grader.submit_finished``: ``(id, finish(verdicts))`` per sample, in
+        order; ``finish`` runs on the node that graded the sample."""
+        return self._start(list(samples), spec, finish, timeout, deadline)
+
+    def grade(
+        self,
+        samples: Iterable[Any],
+        spec: SpecLike,
+        *,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> list[Grade]:
+        """Grade samples and wait for the result (see ``submit``)."""
+        return self.submit(samples, spec, timeout=timeout, deadline=deadline).result()
+
+    async def grade_async(
+        self,
+        samples: Iterable[Any],
+        spec: SpecLike,
+        *,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> list[Grade]:
+        """``grade`` for asyncio code: waits without blocking the event loop."""
+        import asyncio
+
+        future = self.submit(samples, spec, timeout=timeout, deadline=deadline)
+        return await asyncio.wrap_future(future)
+
+    def close(self) -> None:
+        """Stop the node actors (and Ray itself, if this grader started it)."""
+        with self._lock:
+            self._closed = True
+            actors = list(self._actors.values())
+            self._actors.clear()
+        for handle in actors:
+            ray.kill(handle)
+        if self._owns_ray and ray.is_initialized():
+            ray.shutdown()
+
+    def __enter__(self) -> RayGrader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- one batch ------------------------------------------------------------------
+
+    def _start(
+        self,
+        items: list[Any],
+        spec: SpecLike,
+        finish: Callable[[list[Verdict]], Any] | None,
+        timeout: float | None,
+        deadline: float | None,
+    ) -> Future[Any]:
+        parsed: RewardSpec = parse_spec(spec)  # a bad spec raises here, before any work
+        for value in (timeout, deadline):
+            if value is not None and not value > 0:
+                raise ValueError(f"timeout must be a positive number of seconds, got {value!r}")
+        if self._closed:
+            from ..core.errors import PoolClosedError
+
+            raise PoolClosedError("this RayGrader is closed")
+        result: Future[Any] = Future()
+        job = _Job(items, spec, parsed.labels, finish, timeout, deadline, result)
+        threading.Thread(target=self._run, args=(job,), daemon=True, name="raygrader").start()
+        return result
+
+    def _run(self, job: _Job) -> None:
+        try:
+            values = self._dispatch(job)
+        except BaseException as exc:  # a bug here must reach the caller, not hang it
+            if not job.result.cancelled():
+                job.result.set_exception(exc)
+            return
+        if not job.result.cancelled():
+            job.result.set_result(values)
+
+    def _dispatch(self, job: _Job) -> list[Any]:
+        started = time.monotonic()
+        end = None if job.deadline is None else started + job.deadline
+        size = self.chunk_size
+        pending = deque(
+            _Chunk(n, start, job.items[start : start + size])
+            for n, start in enumerate(range(0, len(job.items), size))
+        )
+        done: list[list[Any] | None] = [None] * len(pending)
+        in_flight: dict[Any, tuple[_Chunk, str, Any]] = {}  # ref -> chunk, node, actor
+
+        def give_up(chunk: _Chunk, status: str, reason: str) -> None:
+            done[chunk.index] = [self._failed(job, status, reason)] * len(chunk.items)
+
+        while pending or in_flight:
+            now = time.monotonic()
+            if job.result.cancelled() or (end is not None and now >= end):
+                break
+            if now - self._last_refresh > 5.0:
+                self.refresh()
+            while pending and (slot := self._free_actor()) is not None:
+                node_id, actor = slot
+                chunk = pending.popleft()
+                chunk.attempts += 1
+                left = None if end is None else end - time.monotonic()
+                ref = actor.grade.remote(
+                    chunk.items, job.spec, job.finish, job.timeout,
+                    None if left is None else max(0.05, left - min(0.5, left / 10)),
+                )  # fmt: skip
+                in_flight[ref] = (chunk, node_id, actor)
+            if not in_flight:
+                if not self.refresh():  # no actor left anywhere: say so, don't wait
+                    for chunk in pending:
+                        give_up(chunk, "error", "no Ray actor is left to grade on")
+                    pending.clear()
+                else:
+                    time.sleep(0.005)  # every actor is full with other batches
+                continue
+            wait = _POLL if end is None else max(0.0, min(_POLL, end - time.monotonic()))
+            ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=wait)
+            for ref in ready:
+                chunk, node_id, actor = in_flight.pop(ref)
+                with self._lock:
+                    self._load[node_id] -= 1
+                try:
+                    done[chunk.index] = ray.get(ref)
+                except _ACTOR_GONE as exc:
+                    self._forget(node_id, actor)
+                    self._retry(
+                        chunk, pending, give_up, f"its Ray actor died ({type(exc).__name__})"
+                    )
+                except ray.exceptions.RayError as exc:
+                    self._retry(chunk, pending, give_up, f"Ray task failed: {exc}")
+
+        # What is left ran out of time (or was cancelled): say so per item.
+        for ref, (chunk, node_id, _) in in_flight.items():
+            with self._lock:
+                self._load[node_id] -= 1
+            ray.cancel(ref)
+            give_up(chunk, "timeout", f"batch deadline ({job.deadline} s) passed on the cluster")
+        for chunk in pending:
+            give_up(
+                chunk, "timeout", f"batch deadline ({job.deadline} s) passed before it was sent"
+            )
+        return self._assemble(job, done)
+
+    def _retry(
+        self,
+        chunk: _Chunk,
+        pending: deque[_Chunk],
+        give_up: Callable[[_Chunk, str, str], None],
+        why: str,
+    ) -> None:
+        if chunk.attempts >= self.max_attempts:
+            give_up(chunk, "error", f"{why}; gave up after {chunk.attempts} attempts")
+        else:
+            pending.appendleft(chunk)
+
+    def _free_actor(self) -> tuple[str, Any] | None:
+        """The least-loaded actor with room for another chunk (its load counted), or None."""
+        with self._lock:
+            free = [n for n in self._actors if self._load[n] < self.max_in_flight]
+            if not free:
+                return None
+            node_id = min(free, key=lambda n: self._load[n])
+            self._load[node_id] += 1
+            return node_id, self._actors[node_id]
+
+    def _failed(self, job: _Job, status: str, reason: str) -> Any:
+        """What an item that the cluster did not grade becomes (its id is set later)."""
+        verdict = Verdict.failed(status, reason)  # type: ignore[arg-type]
+        if job.finish is None:
+            return Grade(None, 0.0, dict.fromkeys(job.labels, verdict))
+        return (None, job.finish([verdict] * len(job.labels)))
+
+    @staticmethod
+    def _assemble(job: _Job, done: list[list[Any] | None]) -> list[Any]:
+        out: list[Any] = []
+        for values in done:
+            assert values is not None
+            for value in values:
+                i = len(out)
+                own = sample_id(job.items[i], i)
+                if job.finish is None:
+                    out.append(dataclasses.replace(value, id=own))
+                else:
+                    out.append((own, value[1]))
+        if len(out) != len(job.items):
+            raise RuntimeError(f"RayGrader lost items: {len(out)} of {len(job.items)} came back")
+        return out
