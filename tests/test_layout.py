@@ -100,3 +100,15 @@ def test_dependencies_point_one_way(folder: str, forbidden: tuple[str, ...]) -> 
         if name.startswith(forbidden)
     }
     assert sorted(wrong) == []
+
+
+def test_the_library_never_imports_ray() -> None:
+    # Ray is an optional extra: only `import verigrade.verifiers.ray` may bring it in.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, verigrade.verifiers, verigrade.verifiers.engine; print('ray' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

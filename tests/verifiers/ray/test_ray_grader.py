@@ -1,0 +1,142 @@
+"""RayGrader on a real cluster: a head and a second node started with ``ray start``.
+
+Rewards must equal local ``grade`` item for item; when an actor or a whole node dies
+mid-batch every item still comes back exactly once, in order, with the same reward.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from verigrade.verifiers import Grade, grade
+from verigrade.verifiers.ray import RayGrader
+from verigrade.verifiers.ray.local import LocalCluster
+
+SLOW = "import time\ntime.sleep(0.05)\nprint(sum(map(int, input().split())))"
+
+
+def math_items(n: int) -> list[dict[str, Any]]:
+    # Right, wrong, LaTeX-equivalent and answerless completions, with their own ids.
+    forms = [
+        r"\boxed{\frac{1}{2}}",
+        r"\boxed{0.5}",
+        r"\boxed{3}",
+        "no answer here",
+        r"\boxed{50\%}",
+    ]
+    return [
+        {
+            "id": f"m{i}",
+            "completion": f"<think>work</think> {forms[i % len(forms)]}",
+            "reference": "1/2",
+        }
+        for i in range(n)
+    ]
+
+
+def code_items(
+    n: int, program: str = "print(sum(map(int, input().split())))"
+) -> list[dict[str, Any]]:
+    wrong = "print(0)"
+    ref = {"tests": [{"input": "1 2\n", "output": "3\n"}, {"input": "5 5\n", "output": "10\n"}]}
+    return [
+        {"completion": f"```python\n{program if i % 3 else wrong}\n```", "reference": ref}
+        for i in range(n)
+    ]
+
+
+def summary(grades: list[Grade]) -> list[tuple[Any, float, list[str]]]:
+    return [(g.id, g.reward, [v.status for v in g.verdicts.values()]) for g in grades]
+
+
+@pytest.fixture(scope="module")
+def grader(cluster: LocalCluster) -> Any:
+    with RayGrader(cluster.address, chunk_size=8, max_in_flight=2) as ray_grader:
+        yield ray_grader
+
+
+def test_one_actor_per_node(grader: RayGrader) -> None:
+    assert len(grader.actors()) == 2
+
+
+@pytest.mark.parametrize(
+    ("items", "spec"),
+    [
+        (math_items(60), {"math": 1.0, "think_format": 0.5}),
+        (code_items(24), "code"),
+        (
+            [{"completion": c} for c in ["<think>a</think> b", "no tags", "<think>x"] * 10],
+            "think_format",
+        ),
+    ],
+    ids=["math", "code", "format"],
+)
+def test_rewards_equal_local_grade(grader: RayGrader, items: list[Any], spec: Any) -> None:
+    assert summary(grader.grade(items, spec)) == summary(grade(items, spec, workers=1))
+
+
+def test_grade_async_and_bad_items_match_local(grader: RayGrader) -> None:
+    import asyncio
+
+    items: list[Any] = [{"completion": "<think>a</think> b"}, 42, {"completion": "x" * 10}]
+    got = asyncio.run(grader.grade_async(items, "think_format"))
+    assert [(g.id, g.reward) for g in got] == [
+        (g.id, g.reward) for g in grade(items, "think_format", workers=1)
+    ]
+    assert got[1].verdicts["think_format"].status == "invalid_input"
+
+
+def _kill_when_started(grader: RayGrader, kill: Any, killed: list[float]) -> threading.Thread:
+    """Kill mid-batch: once chunks are in flight; ``killed`` gets the time it happened."""
+
+    def run() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any(grader._load.values()):  # chunks are out on the actors
+                time.sleep(0.3)
+                kill()
+                killed.append(time.monotonic())
+                return
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_killed_actor_mid_batch_loses_nothing(grader: RayGrader, cluster: LocalCluster) -> None:
+    import ray
+
+    items = code_items(64, SLOW)
+    expected = summary(grade(items, "code", workers=1))
+    victim = next(
+        h for node, h in grader.actors().items() if node != ray.get_runtime_context().get_node_id()
+    )
+    killed: list[float] = []
+    killer = _kill_when_started(grader, lambda: ray.kill(victim), killed)
+    got = grader.grade(items, "code")
+    finished = time.monotonic()
+    killer.join()
+    assert killed and killed[0] < finished  # the kill landed mid-batch
+    assert summary(got) == expected  # each item exactly once, in order, same reward
+    assert victim not in grader.actors().values()
+
+
+def test_killed_node_mid_batch_loses_nothing(cluster: LocalCluster) -> None:
+    # Last in the module: it takes the second node away for good.
+    items = code_items(64, SLOW)
+    expected = summary(grade(items, "code", workers=1))
+    with RayGrader(cluster.address, chunk_size=8, max_in_flight=2) as ray_grader:
+        assert len(ray_grader.actors()) == 2
+        killed: list[float] = []
+        killer = _kill_when_started(ray_grader, lambda: cluster.kill_node(1), killed)
+        started = time.monotonic()
+        got = ray_grader.grade(items, "code")
+        finished = time.monotonic()
+        killer.join()
+        assert killed and killed[0] < finished  # the kill landed mid-batch
+        assert summary(got) == expected
+        assert time.monotonic() - started < 90
