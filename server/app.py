@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -31,12 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         config = settings or Settings()
-        grader = Grader(
-            config.workers,
-            timeout=config.item_timeout,
-            max_chars=config.max_chars,
-            pin_workers=config.pin_workers,
-        )
+        grader = _grader(config)
         state = ServerState(config, grader)
         app.state.verigrade = state
         # Start-up objects live for the whole run; freezing them keeps full collections
@@ -61,6 +56,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     _document_raw_bodies(app)
     return app
+
+
+def _grader(config: Settings) -> Grader:
+    """Local worker processes, or with ``ray_address`` a RayGrader on that cluster."""
+    if config.ray_address is None:
+        return Grader(
+            config.workers,
+            timeout=config.item_timeout,
+            max_chars=config.max_chars,
+            pin_workers=config.pin_workers,
+        )
+    from verigrade.verifiers.ray import RayGrader  # only here: Ray is an optional extra
+
+    ray_grader = RayGrader(
+        config.ray_address,
+        workers_per_node=config.workers,
+        timeout=config.item_timeout,
+        max_chars=config.max_chars,
+    )
+    # The same surface; its `pool` is None, so readiness is the cluster's business.
+    return cast(Grader, ray_grader)
 
 
 def _document_raw_bodies(app: FastAPI) -> None:

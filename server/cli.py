@@ -43,6 +43,15 @@ def register(subparsers: Subparsers) -> None:
         help="uvicorn processes, each with its own grading pool (default 1)",
     )
     add_pin_argument(parser)
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        default=None,
+        metavar="ADDRESS",
+        help="grade on a Ray cluster instead of local workers (default address: auto; "
+        "needs verigrade[ray]); --workers is then per node",
+    )
     parser.add_argument("--api-key", default=None, help="require 'Authorization: Bearer KEY'")
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
     parser.set_defaults(handler=serve)
@@ -55,6 +64,8 @@ def serve(args: argparse.Namespace) -> int:
     # Settings travel through the environment so every uvicorn process reads the same.
     if args.workers is not None:
         os.environ["VERIGRADE_WORKERS"] = str(args.workers)
+    if args.ray is not None:
+        os.environ["VERIGRADE_RAY_ADDRESS"] = args.ray
     if args.api_key is not None:
         os.environ["VERIGRADE_API_KEY"] = args.api_key
     pin = PIN_CHOICES[args.pin_workers]

@@ -27,6 +27,13 @@ class Settings(BaseSettings):
             "one worker per core and no CPU quota)"
         ),
     ] = None
+    ray_address: Annotated[
+        str | None,
+        Field(
+            description="grade on this Ray cluster ('auto', 'HOST:PORT') instead of local "
+            "workers; workers is then per node (needs verigrade[ray])"
+        ),
+    ] = None
     api_key: Annotated[
         SecretStr | None,
         Field(description="if set, /v1/* needs 'Authorization: Bearer <key>'"),

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
-from typing import IO, Any
+from typing import cast, IO, Any
 
 from ..core.model import Grade, Sample, coerce_sample, size_problem
 from ..core.spec import RewardSpec, load_spec, parse_spec
@@ -55,6 +55,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="worker processes (default: one per core; 0: in this process, no deadlines)",
     )
     add_pin_argument(parser)
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        default=None,
+        metavar="ADDRESS",
+        help="grade on a Ray cluster (default address: auto; needs verigrade[ray]); "
+        "--workers is then per node",
+    )
     parser.add_argument(
         "--timeout",
         type=float,
@@ -109,12 +118,7 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             stack.callback(progress.close)
         try:
-            with Grader(
-                args.workers,
-                timeout=args.timeout,
-                max_chars=args.max_chars,
-                pin_workers=PIN_CHOICES[args.pin_workers],
-            ) as grader:
+            with _grader(args) as grader:
                 items = _items(source, spec, done, args.max_chars, summary)
                 _grade_stream(grader, spec, items, args.batch_size, sink, summary, progress)
         except KeyboardInterrupt:
@@ -137,6 +141,23 @@ def run(args: argparse.Namespace) -> int:
             json.dumps(summary.to_dict(elapsed), indent=2) + "\n", encoding="utf-8"
         )
     return 0
+
+
+def _grader(args: argparse.Namespace) -> Grader:
+    """The local Grader, or with ``--ray`` a RayGrader (same surface) on that cluster."""
+    if args.ray is None:
+        return Grader(
+            args.workers,
+            timeout=args.timeout,
+            max_chars=args.max_chars,
+            pin_workers=PIN_CHOICES[args.pin_workers],
+        )
+    from ..ray import RayGrader  # only here: the library never imports ray
+
+    ray_grader = RayGrader(
+        args.ray, workers_per_node=args.workers, timeout=args.timeout, max_chars=args.max_chars
+    )
+    return cast(Grader, ray_grader)  # the same surface; grade only uses submit and close
 
 
 def _fail(message: str) -> int:

@@ -83,6 +83,9 @@ class RayGrader:
         ...     grades = grader.grade(samples, {"math": 1.0, "think_format": 0.2})
     """
 
+    pool: None = None
+    """No local pool: servers read this to skip pool readiness and pool metrics."""
+
     def __init__(
         self,
         address: str | None = None,

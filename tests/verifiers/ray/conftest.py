@@ -1,6 +1,6 @@
 """A real two-node Ray cluster on loopback for the RayGrader tests (one CPU a node).
 
-Started once for the module, stopped in teardown: every process of it is killed by id
+Started once for the session, stopped in teardown: every process of it is killed by id
 (``LocalCluster.stop``), so no Ray process outlives the tests.
 """
 
@@ -15,7 +15,7 @@ ray = pytest.importorskip("ray")
 from verigrade.verifiers.ray.local import LocalCluster  # noqa: E402
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster() -> Iterator[LocalCluster]:
     local = LocalCluster(head_cpus=1)
     try:

@@ -1,0 +1,55 @@
+"""``verigrade grade --ray`` and ``verigrade serve --ray`` against the real test cluster."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from verigrade.verifiers import grade
+from verigrade.verifiers.ray.local import LocalCluster
+
+VERIGRADE = str(Path(sys.executable).with_name("verigrade"))
+SAMPLES = [{"id": i, "completion": c} for i, c in enumerate(["<think>a</think> b", "no tags"] * 40)]
+
+
+def test_grade_file_on_the_cluster(cluster: LocalCluster, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(s) + "\n" for s in SAMPLES))
+    out = subprocess.run(
+        [VERIGRADE, "grade", str(source), "--spec", "think_format", "--ray", cluster.address, "-q"],
+        capture_output=True, text=True, timeout=180, check=True,
+    )  # fmt: skip
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    expected = grade(SAMPLES, "think_format", workers=1)
+    assert [(r["id"], r["reward"]) for r in rows] == [(g.id, g.reward) for g in expected]
+
+
+def test_serve_grades_on_the_cluster(cluster: LocalCluster) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [VERIGRADE, "serve", "--port", str(port), "--ray", cluster.address, "--log-level", "warning"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        body = {"spec": "think_format", "samples": SAMPLES}
+        results = httpx.post(f"{url}/v1/grade", json=body, timeout=60).json()["results"]
+        expected = grade(SAMPLES, "think_format", workers=1)
+        assert [(r["id"], r["reward"]) for r in results] == [(g.id, g.reward) for g in expected]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
