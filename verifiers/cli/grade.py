@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
-from typing import cast, IO, Any
+from typing import IO, Any, cast
 
 from ..core.model import Grade, Sample, coerce_sample, size_problem
 from ..core.spec import RewardSpec, load_spec, parse_spec
