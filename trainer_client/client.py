@@ -11,6 +11,12 @@ Large lists are split into batches of ``batch_size`` (sent ``max_concurrency`` a
 time); 429/502/503/504 answers, connection errors and timeouts are retried up to
 ``max_retries`` times, waiting as long as the server's ``Retry-After`` asks or with
 exponential backoff; a batch the server finds too large (413) is halved and resent.
+
+Given several server URLs, each request goes to the replica with the fewest requests
+outstanding; one that refuses connections or answers 502/503 (dead or draining) is skipped
+for ``cooldown`` seconds and the request is retried at once on another::
+
+    GradeClient(["http://grader-0:8000", "http://grader-1:8000"])
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 import httpx
 from verigrade.verifiers import Grade
 
+from ._replicas import Replicas
 from ._wire import (
     RETRY_STATUSES,
     SampleLike,
@@ -60,6 +67,14 @@ def _outcome(response: httpx.Response) -> str | None:
     raise GradeRequestError(response.status_code, detail)
 
 
+_DOWN_STATUSES = frozenset({502, 503})
+"""Answers that mean "this replica is not serving" (dead behind a proxy, draining)."""
+
+
+def _urls(base_url: str | Sequence[str]) -> list[str]:
+    return [base_url] if isinstance(base_url, str) else list(base_url)
+
+
 def _grades(response: httpx.Response, chunk: Sequence[SampleLike], start: int) -> list[Grade]:
     if response.status_code != 200:
         raise GradeRequestError(response.status_code, error_detail(response))
@@ -70,7 +85,7 @@ class GradeClient:
     """Synchronous client of a verigrade server.
 
     Args:
-        base_url: e.g. ``http://127.0.0.1:8000``.
+        base_url: e.g. ``http://127.0.0.1:8000``, or a list of replicas' URLs.
         api_key: sent as ``Authorization: Bearer <key>``.
         timeout: seconds to wait for one HTTP answer (a whole batch's grading).
         batch_size: samples per request.
@@ -79,11 +94,12 @@ class GradeClient:
         max_concurrency: batches in flight at once.
         backoff: first backoff step in seconds (doubles per retry, with jitter).
         sleep: how to wait between retries (tests pass a recorder).
+        cooldown: seconds a replica that refused or answered 502/503 is skipped.
     """
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Sequence[str],
         *,
         api_key: str | None = None,
         timeout: float = 60.0,
@@ -93,14 +109,15 @@ class GradeClient:
         max_concurrency: int = 4,
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        cooldown: float = 5.0,
     ) -> None:
         self.batch_size = batch_size
         self.max_retries = max_retries
         self.max_concurrency = max(1, max_concurrency)
         self.backoff = backoff
         self._sleep = sleep
+        self.replicas = Replicas(_urls(base_url), cooldown=cooldown)
         self._http = httpx.Client(
-            base_url=base_url,
             headers=_headers(api_key),
             timeout=_timeout(timeout),
             transport=transport,
@@ -151,7 +168,7 @@ class GradeClient:
 
     def health(self) -> dict[str, Any]:
         """``/readyz``'s answer, with ``ready`` True when the server can grade now."""
-        response = self._http.get("/readyz")
+        response = self._http.get(f"{self.replicas.urls[0]}/readyz")
         body: dict[str, Any] = response.json()
         return {**body, "ready": response.status_code == 200}
 
@@ -177,7 +194,9 @@ class GradeClient:
     ) -> list[Grade]:
         chunk = items[start:stop]
         body = encode(chunk, spec, opts)
-        response = self._send(lambda: self._http.post("/v1/grade", content=body, headers=_JSON))
+        response = self._send(
+            lambda url: self._http.post(f"{url}/v1/grade", content=body, headers=_JSON)
+        )
         if response.status_code == 413 and len(chunk) > 1:
             middle = start + len(chunk) // 2
             return self._grade_span(items, start, middle, spec, opts) + self._grade_span(
@@ -186,25 +205,31 @@ class GradeClient:
         return _grades(response, chunk, start)
 
     def _get(self, path: str) -> httpx.Response:
-        response = self._send(lambda: self._http.get(path))
+        response = self._send(lambda url: self._http.get(f"{url}{path}"))
         if not response.is_success:
             raise GradeRequestError(response.status_code, error_detail(response))
         return response
 
-    def _send(self, call: Callable[[], httpx.Response]) -> httpx.Response:
+    def _send(self, call: Callable[[str], httpx.Response]) -> httpx.Response:
         last = ""
         for attempt in range(self.max_retries + 1):
             response: httpx.Response | None = None
+            url = self.replicas.acquire()
+            down = True
             try:
-                response = call()
+                response = call(url)
+                down = response.status_code in _DOWN_STATUSES
             except httpx.TransportError as exc:  # refused, reset, timed out
-                last = f"{type(exc).__name__}: {exc}"
+                last = f"{url}: {type(exc).__name__}: {exc}"
             else:
                 why = _outcome(response)
                 if why is None:
                     return response
-                last = why
-            if attempt < self.max_retries:
+                last = f"{url}: {why}"
+            finally:
+                self.replicas.release(url, down=down)
+            # Another replica up: go there now; otherwise wait as one server would.
+            if attempt < self.max_retries and not (down and self.replicas.any_up()):
                 self._sleep(backoff_delay(attempt, self.backoff, response))
         raise ServerUnavailableError(f"gave up after {self.max_retries + 1} attempts; last: {last}")
 
@@ -219,7 +244,7 @@ class AsyncGradeClient:
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Sequence[str],
         *,
         api_key: str | None = None,
         timeout: float = 60.0,
@@ -229,14 +254,15 @@ class AsyncGradeClient:
         max_concurrency: int = 4,
         backoff: float = 0.5,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        cooldown: float = 5.0,
     ) -> None:
         self.batch_size = batch_size
         self.max_retries = max_retries
         self.max_concurrency = max(1, max_concurrency)
         self.backoff = backoff
         self._sleep = sleep
+        self.replicas = Replicas(_urls(base_url), cooldown=cooldown)
         self._http = httpx.AsyncClient(
-            base_url=base_url,
             headers=_headers(api_key),
             timeout=_timeout(timeout),
             transport=transport,
@@ -265,7 +291,7 @@ class AsyncGradeClient:
 
     async def verifiers(self) -> list[dict[str, Any]]:
         """The server's verifiers: name, description, options schema, timeout."""
-        response = await self._send(lambda: self._http.get("/v1/verifiers"))
+        response = await self._send(lambda url: self._http.get(f"{url}/v1/verifiers"))
         if not response.is_success:
             raise GradeRequestError(response.status_code, error_detail(response))
         found: list[dict[str, Any]] = response.json()["verifiers"]
@@ -273,7 +299,7 @@ class AsyncGradeClient:
 
     async def health(self) -> dict[str, Any]:
         """``/readyz``'s answer, with ``ready`` True when the server can grade now."""
-        response = await self._http.get("/readyz")
+        response = await self._http.get(f"{self.replicas.urls[0]}/readyz")
         body: dict[str, Any] = response.json()
         return {**body, "ready": response.status_code == 200}
 
@@ -300,7 +326,7 @@ class AsyncGradeClient:
         chunk = items[start:stop]
         body = encode(chunk, spec, opts)
         response = await self._send(
-            lambda: self._http.post("/v1/grade", content=body, headers=_JSON)
+            lambda url: self._http.post(f"{url}/v1/grade", content=body, headers=_JSON)
         )
         if response.status_code == 413 and len(chunk) > 1:
             middle = start + len(chunk) // 2
@@ -308,19 +334,24 @@ class AsyncGradeClient:
             return first + await self._grade_span(items, middle, stop, spec, opts)
         return _grades(response, chunk, start)
 
-    async def _send(self, call: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+    async def _send(self, call: Callable[[str], Awaitable[httpx.Response]]) -> httpx.Response:
         last = ""
         for attempt in range(self.max_retries + 1):
             response: httpx.Response | None = None
+            url = self.replicas.acquire()
+            down = True
             try:
-                response = await call()
+                response = await call(url)
+                down = response.status_code in _DOWN_STATUSES
             except httpx.TransportError as exc:
-                last = f"{type(exc).__name__}: {exc}"
+                last = f"{url}: {type(exc).__name__}: {exc}"
             else:
                 why = _outcome(response)
                 if why is None:
                     return response
-                last = why
-            if attempt < self.max_retries:
+                last = f"{url}: {why}"
+            finally:
+                self.replicas.release(url, down=down)
+            if attempt < self.max_retries and not (down and self.replicas.any_up()):
                 await self._sleep(backoff_delay(attempt, self.backoff, response))
         raise ServerUnavailableError(f"gave up after {self.max_retries + 1} attempts; last: {last}")
