@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from verigrade.verifiers import grade
@@ -53,3 +54,26 @@ def test_serve_grades_on_the_cluster(cluster: LocalCluster) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_verl_batch_hook_grades_on_ray(cluster: LocalCluster, monkeypatch: Any) -> None:
+    from verigrade.trainer_client import verl
+
+    monkeypatch.delenv("VERIGRADE_URL", raising=False)
+    monkeypatch.setenv("VERIGRADE_RAY", cluster.address)
+    monkeypatch.setenv("VERIGRADE_SPEC", '{"math": 1.0, "think_format": 0.5}')
+    answers = [r"<think>s</think> \boxed{4}", r"\boxed{5}", "<think>s</think> four"] * 20
+    try:
+        scores = verl.compute_score_batch(
+            data_sources=["gsm8k"] * len(answers),
+            solution_strs=answers,
+            ground_truths=["4"] * len(answers),
+            extra_infos=[{"index": i} for i in range(len(answers))],
+        )
+        single = verl.compute_score("gsm8k", answers[0], "4")
+    finally:
+        verl.close()
+    spec = {"math": 1.0, "think_format": 0.5}
+    local = grade([{"completion": a, "reference": "4"} for a in answers], spec, workers=1)
+    assert [s["score"] for s in scores] == [g.reward for g in local]
+    assert single["score"] == local[0].reward == 1.5
