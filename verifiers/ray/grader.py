@@ -10,7 +10,6 @@ each chunk's result is kept once, in its slot, so no item is lost, doubled or re
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 import time
@@ -24,7 +23,7 @@ import ray
 from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from ..core.model import Grade, Verdict
+from ..core.model import Grade, Verdict, weighted_reward
 from ..core.spec import RewardSpec, SpecLike, parse_spec
 from ..engine import DEFAULT_MAX_CHARS, sample_id
 from .actor import NodeGrader
@@ -51,6 +50,7 @@ class _Job:
     items: list[Any]
     spec: SpecLike
     labels: list[str]
+    weights: dict[str, float]
     finish: Callable[[list[Verdict]], Any] | None
     timeout: float | None
     deadline: float | None
@@ -71,7 +71,10 @@ class RayGrader:
             ``CPU`` resource.
         timeout: per-item deadline in seconds, as in ``Grader``.
         max_chars: completions longer than this get ``invalid_input``.
-        chunk_size: items per Ray task. Ray costs ~1 ms a task; 64+ items hide it.
+        chunk_size: items per Ray task; by default the batch split evenly over every
+            actor's ``max_in_flight`` slots (16 to 2,048 items). Every item crosses one more
+            process than with a local Grader (driver -> actor -> worker), so bigger chunks
+            pay Ray's per-task cost (~1 ms) less often; smaller ones balance nodes better.
         max_in_flight: chunks in flight per actor at most (backpressure).
         max_attempts: times a chunk is sent before its items get ``status="error"``.
         actor_cpus: CPUs each actor reserves in Ray's accounting (0: it shares the node
@@ -93,13 +96,13 @@ class RayGrader:
         workers_per_node: int | None = None,
         timeout: float | None = None,
         max_chars: int = DEFAULT_MAX_CHARS,
-        chunk_size: int = 64,
+        chunk_size: int | None = None,
         max_in_flight: int = 4,
         max_attempts: int = 3,
         actor_cpus: float = 0.0,
         init_options: dict[str, Any] | None = None,
     ) -> None:
-        if chunk_size < 1 or max_in_flight < 1 or max_attempts < 1:
+        if (chunk_size is not None and chunk_size < 1) or max_in_flight < 1 or max_attempts < 1:
             raise ValueError("chunk_size, max_in_flight and max_attempts must be >= 1")
         self.timeout = timeout
         self.max_chars = max_chars
@@ -266,7 +269,7 @@ class RayGrader:
 
             raise PoolClosedError("this RayGrader is closed")
         result: Future[Any] = Future()
-        job = _Job(items, spec, parsed.labels, finish, timeout, deadline, result)
+        job = _Job(items, spec, parsed.labels, parsed.weights, finish, timeout, deadline, result)
         threading.Thread(target=self._run, args=(job,), daemon=True, name="raygrader").start()
         return result
 
@@ -283,7 +286,9 @@ class RayGrader:
     def _dispatch(self, job: _Job) -> list[Any]:
         started = time.monotonic()
         end = None if job.deadline is None else started + job.deadline
-        size = self.chunk_size
+        size = self.chunk_size or _even_chunks(
+            len(job.items), len(self.actors()), self.max_in_flight
+        )
         pending = deque(
             _Chunk(n, start, job.items[start : start + size])
             for n, start in enumerate(range(0, len(job.items), size))
@@ -372,21 +377,32 @@ class RayGrader:
         """What an item that the cluster did not grade becomes (its id is set later)."""
         verdict = Verdict.failed(status, reason)  # type: ignore[arg-type]
         if job.finish is None:
-            return Grade(None, 0.0, dict.fromkeys(job.labels, verdict))
+            packed = (verdict.score, verdict.status, verdict.reason, verdict.details)
+            return (None, (packed,) * len(job.labels))
         return (None, job.finish([verdict] * len(job.labels)))
 
     @staticmethod
     def _assemble(job: _Job, done: list[list[Any] | None]) -> list[Any]:
         out: list[Any] = []
+        labels, weights = job.labels, job.weights
         for values in done:
             assert values is not None
-            for value in values:
+            for _, value in values:
                 i = len(out)
                 own = sample_id(job.items[i], i)
-                if job.finish is None:
-                    out.append(dataclasses.replace(value, id=own))
+                if job.finish is None:  # packed verdicts (actor.pack): rebuild the Grade
+                    verdicts = {
+                        label: Verdict(*fields) for label, fields in zip(labels, value, strict=True)
+                    }
+                    out.append(Grade(own, weighted_reward(weights, verdicts), verdicts))
                 else:
-                    out.append((own, value[1]))
+                    out.append((own, value))
         if len(out) != len(job.items):
             raise RuntimeError(f"RayGrader lost items: {len(out)} of {len(job.items)} came back")
         return out
+
+
+def _even_chunks(items: int, actors: int, in_flight: int) -> int:
+    """A chunk size that fills every actor's slots once (16 to 2,048 items)."""
+    slots = max(1, actors) * in_flight
+    return max(16, min(2048, -(-items // slots)))
