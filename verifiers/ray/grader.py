@@ -316,7 +316,9 @@ class RayGrader:
                 )  # fmt: skip
                 in_flight[ref] = (chunk, node_id, actor)
             if not in_flight:
-                if not self.refresh():  # no actor left anywhere: say so, don't wait
+                # Ask the cluster only when no actor is known: asking on every 5 ms turn
+                # while other batches fill the actors would flood the GCS.
+                if not self.actors() and not self.refresh(wait=True):  # none left: say so
                     for chunk in pending:
                         give_up(chunk, "error", "no Ray actor is left to grade on")
                     pending.clear()

@@ -143,3 +143,14 @@ def test_killed_node_mid_batch_loses_nothing(cluster: LocalCluster) -> None:
         assert killed and killed[0] < finished  # the kill landed mid-batch
         assert summary(got) == expected
         assert finished - started < 90
+
+
+def test_concurrent_batches_share_the_in_flight_bound(cluster: LocalCluster) -> None:
+    # One chunk in flight per actor for all batches together: the rest wait in the driver.
+    batches = [math_items(30 + 7 * k) for k in range(4)]
+    spec = {"math": 1.0, "think_format": 0.5}
+    with RayGrader(cluster.address, chunk_size=4, max_in_flight=1) as ray_grader:
+        futures = [ray_grader.submit(batch, spec) for batch in batches]
+        got = [summary(f.result(timeout=120)) for f in futures]
+        assert all(load == 0 for load in ray_grader._load.values())
+    assert got == [summary(grade(batch, spec, workers=1)) for batch in batches]
