@@ -4,6 +4,11 @@
 dashboard off, each node with its own CPU count, in a private temp dir. Stopping it kills
 exactly the processes whose command line names that temp dir (and their children):
 ``ray stop`` would stop every Ray cluster of this user on the machine, someone else's too.
+
+Loopback, as far as Ray allows: every node and the driver are addressed as 127.0.0.1, but
+Ray 2.60's gcs_server and raylet still listen on all interfaces (``ss`` shows ``*:PORT``)
+and the driver logs the machine's own IP as the GCS address; no ``ray start`` option
+restricts that, so run this where those ports are not reachable from outside.
 """
 
 from __future__ import annotations
