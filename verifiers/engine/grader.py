@@ -96,6 +96,7 @@ class Grader:
         *,
         timeout: float | None = None,
         deadline: float | None = None,
+        first_index: int = 0,
     ) -> Future[list[tuple[Any, T]]]:
         """Like ``submit``, but each sample comes back as ``(id, finish(verdicts))``.
 
@@ -104,11 +105,15 @@ class Grader:
         timeout, a crash, an invalid sample), so per-sample output work such as a server
         serialising its response is spread over the workers. It must be picklable (a
         module-level function or an instance of a module-level class).
+
+        ``first_index`` is the position of the first sample in a bigger batch that the
+        caller cut into pieces (``RayGrader`` does): reasons and default ids then count
+        from there, as they would if the whole batch had been graded at once.
         """
 
         items = list(samples)
         if self.pool is not None and all(type(x) is dict or type(x) is Sample for x in items):
-            return self._submit_raw(items, spec, timeout, deadline, finish)
+            return self._submit_raw(items, spec, timeout, deadline, finish, first_index)
 
         def build(spec: RewardSpec, batch: _Batch, outcome: Outcome) -> list[tuple[Any, T]]:
             finished, rows = outcome.finished, outcome.verdicts
@@ -119,10 +124,10 @@ class Grader:
                 else:
                     n = batch.row_of[i]
                     value = finished[n] if n in finished else finish(rows[n])
-                out.append((_sample_id(batch.items[i], i), value))
+                out.append((_sample_id(batch.items[i], first_index + i), value))
             return out
 
-        return self._submit(items, spec, timeout, deadline, finish, build)
+        return self._submit(items, spec, timeout, deadline, finish, build, first_index)
 
     def _submit_raw(
         self,
@@ -131,6 +136,7 @@ class Grader:
         timeout: float | None,
         deadline: float | None,
         finish: Callable[[list[Verdict]], T],
+        first_index: int,
     ) -> Future[list[tuple[Any, T]]]:
         """``submit_finished`` with workers: the raw items go to the workers, which check
         them too (``_Prepare``), so this thread only ships them and reads ids. Only plain
@@ -143,7 +149,7 @@ class Grader:
             timeouts,
             deadline=deadline,
             finish=finish,
-            prepare=_Prepare(self.max_chars),
+            prepare=_Prepare(self.max_chars, first_index),
         )
         result: Future[list[tuple[Any, T]]] = Future()
 
@@ -152,7 +158,7 @@ class Grader:
             out: list[tuple[Any, T]] = []
             for i, item in enumerate(items):
                 value = finished[i] if i in finished else finish(rows[i])
-                out.append((_sample_id(item, i), value))
+                out.append((_sample_id(item, first_index + i), value))
             return out
 
         _relay(inner, result, complete)
@@ -181,9 +187,10 @@ class Grader:
         deadline: float | None,
         finish: Callable[[list[Verdict]], Any] | None,
         build: Callable[[RewardSpec, _Batch, Outcome], R],
+        first_index: int = 0,
     ) -> Future[R]:
         parsed, verifiers, timeouts = self._plan(spec, timeout, deadline)
-        batch = _Batch.check(list(samples), self.max_chars)
+        batch = _Batch.check(list(samples), self.max_chars, first_index)
         result: Future[R] = Future()
 
         def complete(outcome: Outcome) -> R:
@@ -259,8 +266,8 @@ class _Batch:
     row_of: dict[int, int]
 
     @classmethod
-    def check(cls, items: list[Any], max_chars: int) -> _Batch:
-        prepared = [_checked(obj, i, max_chars) for i, obj in enumerate(items)]
+    def check(cls, items: list[Any], max_chars: int, first_index: int = 0) -> _Batch:
+        prepared = [_checked(obj, first_index + i, max_chars) for i, obj in enumerate(items)]
         indexes = [i for i, p in enumerate(prepared) if isinstance(p, Sample)]
         valid = [p for p in prepared if isinstance(p, Sample)]
         return cls(items, prepared, valid, {i: n for n, i in enumerate(indexes)})
@@ -302,9 +309,10 @@ class _Prepare:
     """What ``_Batch.check`` does to each item, run in the worker (picklable)."""
 
     max_chars: int
+    first_index: int = 0
 
     def __call__(self, obj: object, index: int) -> Sample | Verdict:
-        sample = _checked(obj, index, self.max_chars)
+        sample = _checked(obj, self.first_index + index, self.max_chars)
         return sample if isinstance(sample, Sample) else Verdict.failed("invalid_input", sample)
 
 

@@ -41,13 +41,16 @@ class NodeGrader:
         finish: Callable[[list[Verdict]], Any] | None,
         timeout: float | None,
         deadline: float | None,
+        first_index: int = 0,
     ) -> list[Any]:
-        """One chunk: ``(id, finish(verdicts))`` per item, ``finish`` defaulting to ``pack``."""
+        """One chunk: ``(id, finish(verdicts))`` per item, ``finish`` defaulting to ``pack``;
+        ``first_index`` is the chunk's place in its batch (reasons count from it)."""
         import asyncio
 
         future = self.grader.submit_finished(
-            items, spec, finish or pack, timeout=timeout, deadline=deadline
-        )
+            items, spec, finish or pack, timeout=timeout, deadline=deadline,
+            first_index=first_index,
+        )  # fmt: skip
         done: list[Any] = await asyncio.wrap_future(future)
         return done
 

@@ -89,6 +89,20 @@ def test_grade_async_and_bad_items_match_local(grader: RayGrader) -> None:
     assert got[1].verdicts["think_format"].status == "invalid_input"
 
 
+def test_reasons_count_items_across_the_whole_batch(grader: RayGrader) -> None:
+    # Chunks are 8 items: item 21 sits in the third chunk, and its reason must still say
+    # "sample 21", as local grading does (not its place inside the chunk).
+    items: list[Any] = [*math_items(30)]
+    items[21] = 42
+    items[5] = {"completion": ["not", "messages"]}
+    got = grader.grade(items, "think_format")
+    local = grade(items, "think_format", workers=1)
+    reasons = [g.verdicts["think_format"].reason for g in got]
+    assert reasons == [g.verdicts["think_format"].reason for g in local]
+    assert reasons[21].startswith("sample 21:") and reasons[5].startswith("sample 5:")
+    assert [g.id for g in got] == [g.id for g in local]
+
+
 def _kill_when_started(grader: RayGrader, kill: Any, killed: list[float]) -> threading.Thread:
     """Kill mid-batch: once chunks are in flight; ``killed`` gets the time it happened."""
 
