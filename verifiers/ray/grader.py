@@ -33,6 +33,8 @@ T = TypeVar("T")
 _ACTOR_GONE = (RayActorError, ActorUnavailableError)
 _POLL = 0.5
 """Seconds between looks at the cluster while chunks are in flight."""
+_NAMESPACE = "verigrade"
+_ACTOR_CONCURRENCY = 256
 
 
 @dataclass
@@ -121,6 +123,7 @@ class RayGrader:
         self._lock = threading.Lock()
         self._actors: dict[str, Any] = {}  # node id -> NodeGrader handle
         self._load: Counter[str] = Counter()  # node id -> chunks in flight, all batches
+        self._created: set[Any] = set()  # the actors this grader started (close stops them)
         self._closed = False
         self._last_refresh = 0.0
         self.refresh(wait=True)
@@ -159,14 +162,32 @@ class RayGrader:
         return actors
 
     def _start_actor(self, node_id: str, cpus: float) -> Any:
+        """The node's actor: the one another RayGrader of the same settings already
+        started there (several HTTP workers of ``serve --ray`` share it), or a new one."""
         workers = self.workers_per_node or max(1, int(cpus))
+        # The name carries what the actor's Grader was built with, so graders with other
+        # settings never share it; the namespace keeps it apart from the job's own actors.
+        name = f"verigrade-{node_id[:16]}-{workers}-{self.timeout}-{self.max_chars}"
+        try:
+            handle = ray.get_actor(name, namespace=_NAMESPACE)
+        except ValueError:  # none yet: this grader starts it, and stops it on close
+            pass
+        else:
+            return handle
         remote = ray.remote(NodeGrader).options(
+            name=name,
+            namespace=_NAMESPACE,
+            get_if_exists=True,
             num_cpus=self.actor_cpus,
             scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
             max_restarts=0,
-            max_concurrency=max(8, 2 * self.max_in_flight),
+            # Every sharing grader may have max_in_flight chunks on it; each waits on the
+            # node's pool without holding a thread, so a high bound costs nothing.
+            max_concurrency=_ACTOR_CONCURRENCY,
         )
-        return remote.remote(workers, self.timeout, self.max_chars)
+        handle = remote.remote(workers, self.timeout, self.max_chars)
+        self._created.add(handle)
+        return handle
 
     def _forget(self, node_id: str, handle: Any) -> None:
         with self._lock:
@@ -234,11 +255,17 @@ class RayGrader:
         return await asyncio.wrap_future(future)
 
     def close(self) -> None:
-        """Stop the node actors (and Ray itself, if this grader started it)."""
+        """Stop the node actors this grader started (and Ray itself, if it started it).
+
+        Actors it found already running, started by another grader with the same settings,
+        are left to their owner; one that its owner stops under a running batch is a dead
+        actor like any other: its chunks go to the survivors, or to a fresh actor.
+        """
         with self._lock:
             self._closed = True
-            actors = list(self._actors.values())
+            actors = [h for h in self._actors.values() if h in self._created]
             self._actors.clear()
+            self._created.clear()
         for handle in actors:
             ray.kill(handle)
         if self._owns_ray and ray.is_initialized():

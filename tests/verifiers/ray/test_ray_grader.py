@@ -168,3 +168,19 @@ def test_concurrent_batches_share_the_in_flight_bound(cluster: LocalCluster) -> 
         got = [summary(f.result(timeout=120)) for f in futures]
         assert all(load == 0 for load in ray_grader._load.values())
     assert got == [summary(grade(batch, spec, workers=1)) for batch in batches]
+
+
+def test_graders_with_the_same_settings_share_the_node_actors(
+    grader: RayGrader, cluster: LocalCluster
+) -> None:
+    # serve --ray with several HTTP workers: each makes a RayGrader; one actor per node
+    # must serve them all. Closing a grader that only borrowed the actors leaves them up.
+    items = math_items(20)
+    spec = {"math": 1.0, "think_format": 0.5}
+    with RayGrader(cluster.address, chunk_size=8, max_in_flight=2) as borrower:
+        assert borrower.actors() == grader.actors()
+        assert summary(borrower.grade(items, spec)) == summary(grade(items, spec, workers=1))
+    assert summary(grader.grade(items, spec)) == summary(grade(items, spec, workers=1))
+    # Other settings make another Grader inside the actor: those never share.
+    with RayGrader(cluster.address, timeout=7.0) as other:
+        assert set(other.actors().values()).isdisjoint(grader.actors().values())
