@@ -169,11 +169,9 @@ class RayGrader:
         # settings never share it; the namespace keeps it apart from the job's own actors.
         name = f"verigrade-{node_id[:16]}-{workers}-{self.timeout}-{self.max_chars}"
         try:
-            handle = ray.get_actor(name, namespace=_NAMESPACE)
+            return ray.get_actor(name, namespace=_NAMESPACE)
         except ValueError:  # none yet: this grader starts it, and stops it on close
             pass
-        else:
-            return handle
         remote = ray.remote(NodeGrader).options(
             name=name,
             namespace=_NAMESPACE,
@@ -185,9 +183,9 @@ class RayGrader:
             # node's pool without holding a thread, so a high bound costs nothing.
             max_concurrency=_ACTOR_CONCURRENCY,
         )
-        handle = remote.remote(workers, self.timeout, self.max_chars)
-        self._created.add(handle)
-        return handle
+        started = remote.remote(workers, self.timeout, self.max_chars)
+        self._created.add(started)
+        return started
 
     def _forget(self, node_id: str, handle: Any) -> None:
         with self._lock:
