@@ -1,12 +1,15 @@
 """RayGrader against the local Grader on the same items: items/s and added cost per item.
 
 Items: the 800 real model responses to MATH problems in ../shared/data (repeated to fill
-the batch), graded with ``{"math": 1.0, "think_format": 0.2}``. Three setups, each timed
-warm (pools and actors started, one untimed batch first), best of ``--repeats``:
+the batch), graded with ``{"math": 1.0, "think_format": 0.2}``. ``RayGrader`` against the
+local ``Grader(workers=2)`` in this process, on two cluster shapes:
 
-- ``local``: ``Grader(workers=2)`` in this process;
-- ``ray-1x2``: ``RayGrader`` on a one-node cluster with 2 CPUs (one actor, 2 workers);
-- ``ray-2x1``: ``RayGrader`` on two nodes with 1 CPU each (two actors, 1 worker each).
+- ``ray-1x2``: a one-node cluster with 2 CPUs (one actor, 2 workers);
+- ``ray-2x1``: two nodes with 1 CPU each (two actors, 1 worker each).
+
+Both warm (pools and actors started, one untimed batch first, rewards checked equal),
+then ``--repeats`` rounds that alternate local and Ray batch by batch: this machine is
+shared, and load that comes and goes hits both sides of a round alike. Medians printed.
 
 The clusters are real (``ray start`` on loopback, dashboard off, via ``LocalCluster``) but
 on one machine, so ``ray-2x1`` shows the cost of spreading, not the gain of more cores.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -58,28 +62,39 @@ def load(n: int) -> list[dict[str, Any]]:
     return [items[i % len(items)] for i in range(n)]
 
 
-def best(repeats: int, run: Callable[[], Any]) -> tuple[float, Any]:
-    run()  # warm: workers import sympy & co., actors start
-    times, out = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = run()
-        times.append(time.perf_counter() - start)
-    return min(times), out
+def timed(run: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    out = run()
+    return time.perf_counter() - start, out
 
 
-def on_cluster(
-    cpus: list[int], chunk: int | None, batches: dict[int, list[Any]], repeats: int, spec: Any
-) -> dict[int, tuple[float, Any]]:
-    with LocalCluster(head_cpus=cpus[0]) as cluster:
+def compare(
+    cpus: list[int],
+    local: Grader,
+    batches: dict[int, list[Any]],
+    args: argparse.Namespace,
+    spec: Any,
+) -> dict[int, list[tuple[float, float]]]:
+    """Rounds of (local seconds, RayGrader seconds) per batch size, alternating the two
+    in the same minute so that load from other work on the machine hits both alike."""
+    env = {} if args.ray_niceness is None else {"RAY_worker_niceness": str(args.ray_niceness)}
+    with LocalCluster(head_cpus=cpus[0], env=env) as cluster:
         for extra in cpus[1:]:
             cluster.add_node(cpus=extra)
         ray.init(address=cluster.address, log_to_driver=False)
         try:
-            with RayGrader(cluster.address, chunk_size=chunk) as grader:
-                return {
-                    n: best(repeats, lambda b=b: grader.grade(b, spec)) for n, b in batches.items()
-                }
+            with RayGrader(cluster.address, chunk_size=args.chunk) as grader:
+                rounds: dict[int, list[tuple[float, float]]] = {}
+                for n, batch in batches.items():
+                    expected = [g.reward for g in local.grade(batch, spec)]  # warm both
+                    got = [g.reward for g in grader.grade(batch, spec)]
+                    assert got == expected, "RayGrader's rewards differ from the local Grader's"
+                    rounds[n] = []
+                    for _ in range(args.repeats):
+                        local_s, _ = timed(lambda b=batch: local.grade(b, spec))
+                        ray_s, _ = timed(lambda b=batch: grader.grade(b, spec))
+                        rounds[n].append((local_s, ray_s))
+                return rounds
         finally:
             ray.shutdown()
 
@@ -87,30 +102,43 @@ def on_cluster(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, nargs="+", default=[1024, 4096])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=7, help="alternating rounds")
     parser.add_argument("--chunk", type=int, default=None, help="default: RayGrader's own")
     parser.add_argument("--workload", choices=sorted(SPECS), default="math")
+    parser.add_argument(
+        "--ray-niceness",
+        type=int,
+        default=None,
+        help="RAY_worker_niceness for the test clusters (Ray's default: 15, so on a machine "
+        "shared with other work Ray's workers get less CPU than the local Grader's)",
+    )
     args = parser.parse_args()
     spec = SPECS[args.workload]
     loader = load_code if args.workload == "code" else load
     batches = {n: loader(n) for n in args.batch}
 
-    results: dict[str, dict[int, tuple[float, Any]]] = {}
-    with Grader(workers=2) as grader:
-        results["local"] = {
-            n: best(args.repeats, lambda b=b: grader.grade(b, spec)) for n, b in batches.items()
-        }
-    results["ray-1x2"] = on_cluster([2], args.chunk, batches, args.repeats, spec)
-    results["ray-2x1"] = on_cluster([1, 1], args.chunk, batches, args.repeats, spec)
+    shapes = {"ray-1x2": [2], "ray-2x1": [1, 1]}
+    results = {}
+    with Grader(workers=2) as local:
+        for name, cpus in shapes.items():
+            results[name] = compare(cpus, local, batches, args, spec)
 
-    print(f"{'setup':<9} {'batch':>6} {'items/s':>9} {'vs local':>9} {'added us/item':>14}")
+    niceness = "Ray's default (15)" if args.ray_niceness is None else args.ray_niceness
+    print(f"workload {args.workload}, {args.repeats} alternating rounds, median; "
+          f"Ray worker niceness: {niceness}")  # fmt: skip
+    print(
+        f"{'setup':<9} {'batch':>6} {'local items/s':>14} {'ray items/s':>12} "
+        f"{'ray/local':>10} {'added us/item':>14}"
+    )
     for name, by_batch in results.items():
-        for n, (seconds, grades) in by_batch.items():
-            local_seconds, local_grades = results["local"][n]
-            assert [g.reward for g in grades] == [g.reward for g in local_grades], name
-            added = (seconds - local_seconds) / n * 1e6
+        for n, rounds in by_batch.items():
+            local_s = statistics.median(r[0] for r in rounds)
+            ray_s = statistics.median(r[1] for r in rounds)
+            ratio = statistics.median(r[0] / r[1] for r in rounds)
+            added = statistics.median((r[1] - r[0]) / n * 1e6 for r in rounds)
             print(
-                f"{name:<9} {n:>6} {n / seconds:>9,.0f} {local_seconds / seconds:>9.0%} {added:>14.0f}"
+                f"{name:<9} {n:>6} {n / local_s:>14,.0f} {n / ray_s:>12,.0f} "
+                f"{ratio:>10.0%} {added:>14.0f}"
             )
 
 

@@ -75,7 +75,7 @@ def _grader(config: Settings) -> Grader:
         timeout=config.item_timeout,
         max_chars=config.max_chars,
     )
-    # The same surface; its `pool` is None, so readiness is the cluster's business.
+    # The same surface; its `pool` is a view of the cluster (actors, chunks, node pools).
     return cast(Grader, ray_grader)
 
 

@@ -4,12 +4,49 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from verigrade.verifiers import Grader
 
 from .errors import ApiError
 from .metrics import Metrics
 from .settings import Settings
+
+_POOL_GAUGES = [
+    ("verigrade_queue_depth", "chunks of work waiting for a worker", "queue_depth"),
+    ("verigrade_busy_workers", "workers on a chunk", "busy_workers"),
+    ("verigrade_workers", "worker processes running and ready now", "live_workers"),
+    ("verigrade_workers_configured", "worker processes wanted", "size"),
+    (
+        "verigrade_worker_start_failures_total",
+        "workers that died or were killed before they started",
+        "start_failures",
+    ),
+    (
+        "verigrade_pool_unavailable_seconds",
+        "seconds since the pool last had a ready worker (0 while it has one)",
+        "unavailable_for",
+    ),
+    ("verigrade_worker_restarts_total", "workers replaced", "restarts"),
+    ("verigrade_item_timeouts_total", "items killed at their deadline", "timeouts"),
+    ("verigrade_worker_crashes_total", "workers that died mid-item", "crashes"),
+    ("verigrade_ray_nodes", "Ray nodes with a grading actor", "nodes"),
+    ("verigrade_ray_chunks_in_flight", "chunks out on the Ray actors", "chunks_in_flight"),
+    (
+        "verigrade_ray_chunk_retries_total",
+        "chunks sent again after their actor or task failed",
+        "chunk_retries",
+    ),
+    (
+        "verigrade_ray_items_failed_total",
+        "items the cluster did not grade (no actor left, retries used up, deadline)",
+        "items_failed",
+    ),
+]
+
+
+def _reader(pool: object, attr: str) -> Callable[[], float]:
+    return lambda: float(getattr(pool, attr))
 
 
 class ServerState:
@@ -38,43 +75,11 @@ class ServerState:
             "verigrade_in_flight_requests", "grading requests being served", self._requests
         )
         if pool is not None:
-            self.metrics.gauge(
-                "verigrade_queue_depth",
-                "chunks of work waiting for a worker",
-                lambda: pool.queue_depth,
-            )
-            self.metrics.gauge(
-                "verigrade_busy_workers", "workers on a chunk", lambda: pool.busy_workers
-            )
-            self.metrics.gauge(
-                "verigrade_workers",
-                "worker processes running and ready now",
-                lambda: pool.live_workers,
-            )
-            self.metrics.gauge(
-                "verigrade_workers_configured", "worker processes wanted", lambda: pool.size
-            )
-            self.metrics.gauge(
-                "verigrade_worker_start_failures_total",
-                "workers that died or were killed before they started",
-                lambda: pool.start_failures,
-            )
-            self.metrics.gauge(
-                "verigrade_pool_unavailable_seconds",
-                "seconds since the pool last had a ready worker (0 while it has one)",
-                lambda: pool.unavailable_for,
-            )
-            self.metrics.gauge(
-                "verigrade_worker_restarts_total", "workers replaced", lambda: pool.restarts
-            )
-            self.metrics.gauge(
-                "verigrade_item_timeouts_total",
-                "items killed at their deadline",
-                lambda: pool.timeouts,
-            )
-            self.metrics.gauge(
-                "verigrade_worker_crashes_total", "workers that died mid-item", lambda: pool.crashes
-            )
+            # A local pool has every one of these; a Ray cluster's view (verifiers.ray.view)
+            # has all but busy_workers, plus the cluster's own.
+            for name, doc, attr in _POOL_GAUGES:
+                if hasattr(pool, attr):
+                    self.metrics.gauge(name, doc, _reader(pool, attr))
         self.metrics.gauge(
             "verigrade_ready", "1 when /readyz answers 200", lambda: float(self.ready)
         )

@@ -17,6 +17,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from pickle import loads
 from typing import Any, TypeVar
 
 import ray
@@ -26,7 +27,8 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from ..core.model import Grade, Verdict, weighted_reward
 from ..core.spec import RewardSpec, SpecLike, parse_spec
 from ..engine import DEFAULT_MAX_CHARS, sample_id
-from .actor import NodeGrader
+from .actor import NodeGrader, PoolCounters, pack
+from .view import ClusterPool
 
 T = TypeVar("T")
 
@@ -88,9 +90,6 @@ class RayGrader:
         ...     grades = grader.grade(samples, {"math": 1.0, "think_format": 0.2})
     """
 
-    pool: None = None
-    """No local pool: servers read this to skip pool readiness and pool metrics."""
-
     def __init__(
         self,
         address: str | None = None,
@@ -124,8 +123,21 @@ class RayGrader:
         self._actors: dict[str, Any] = {}  # node id -> NodeGrader handle
         self._load: Counter[str] = Counter()  # node id -> chunks in flight, all batches
         self._created: set[Any] = set()  # the actors this grader started (close stops them)
+        self._counters: dict[str, PoolCounters] = {}  # node id -> its pool, as last reported
         self._closed = False
+        self._no_actor_since: float | None = time.monotonic()
+        self.last_failure: str | None = None
+        """Why an actor was last lost, for ``/readyz`` and logs."""
+        self.chunks_waiting = 0
+        """Chunks of all batches waiting in this process for a free actor slot."""
+        self.chunk_retries = 0
+        """Chunks sent again because their actor or task failed."""
+        self.items_failed = 0
+        """Items the cluster did not grade (no actor left, retries used up, deadline)."""
+        self.pool = ClusterPool(self)
+        """The cluster seen as one pool: what servers read for readiness and metrics."""
         self._last_refresh = 0.0
+        self._refreshing = False
         self.refresh(wait=True)
         if not self._actors:
             raise RuntimeError("the Ray cluster has no node with CPUs to grade on")
@@ -146,20 +158,52 @@ class RayGrader:
             for node_id in list(self._actors):
                 if node_id not in alive:
                     del self._actors[node_id]
+                    self._counters.pop(node_id, None)
+                    self.last_failure = f"node {node_id[:12]} left the cluster"
             for node_id, cpus in alive.items():
                 if node_id not in self._actors and not self._closed:
                     handle = self._start_actor(node_id, cpus)
                     self._actors[node_id] = handle
                     started.append((node_id, handle))
+            self._note_actors()
             actors = dict(self._actors)
         if wait and started:
             for node_id, handle in started:
                 try:
-                    ray.get(handle.ready.remote(), timeout=120)
-                except (*_ACTOR_GONE, GetTimeoutError):
-                    self._forget(node_id, handle)
+                    counters = ray.get(handle.ready.remote(), timeout=120)
+                except (*_ACTOR_GONE, GetTimeoutError) as exc:
+                    self._forget(node_id, handle, f"its actor did not start: {type(exc).__name__}")
                     actors.pop(node_id, None)
+                else:
+                    with self._lock:
+                        self._counters[node_id] = counters
         return actors
+
+    def refresh_soon(self) -> None:
+        """``refresh`` in a background thread, unless one runs or one ran in the last 2 s."""
+        with self._lock:
+            if self._refreshing or self._closed or time.monotonic() - self._last_refresh < 2.0:
+                return
+            self._refreshing = True
+
+        def run() -> None:
+            try:
+                self.refresh(wait=True)
+            except Exception as exc:  # the cluster may be unreachable: say so, try later
+                with self._lock:
+                    self.last_failure = f"looking for nodes failed: {exc}"
+            finally:
+                with self._lock:
+                    self._refreshing = False
+
+        threading.Thread(target=run, daemon=True, name="raygrader-refresh").start()
+
+    def _note_actors(self) -> None:
+        """Keep the time since the last actor was lost (caller holds the lock)."""
+        if self._actors:
+            self._no_actor_since = None
+        elif self._no_actor_since is None:
+            self._no_actor_since = time.monotonic()
 
     def _start_actor(self, node_id: str, cpus: float) -> Any:
         """The node's actor: the one another RayGrader of the same settings already
@@ -187,10 +231,19 @@ class RayGrader:
         self._created.add(started)
         return started
 
-    def _forget(self, node_id: str, handle: Any) -> None:
+    def _forget(self, node_id: str, handle: Any, why: str) -> None:
         with self._lock:
             if self._actors.get(node_id) is handle:
                 del self._actors[node_id]
+                self._counters.pop(node_id, None)
+                self.last_failure = f"node {node_id[:12]}: {why}"
+                self._note_actors()
+
+    def counters(self) -> dict[str, PoolCounters]:
+        """Node id -> (live workers, workers, restarts, timeouts, crashes, start failures)
+        of that node's pool, as its actor last reported them (with each chunk)."""
+        with self._lock:
+            return dict(self._counters)
 
     def actors(self) -> dict[str, Any]:
         """Node id -> that node's actor handle, as this grader sees the cluster now."""
@@ -322,7 +375,12 @@ class RayGrader:
         in_flight: dict[Any, tuple[_Chunk, str, Any]] = {}  # ref -> chunk, node, actor
 
         def give_up(chunk: _Chunk, status: str, reason: str) -> None:
-            done[chunk.index] = [self._failed(job, status, reason)] * len(chunk.items)
+            failed = [self._failed(job, status, reason)] * len(chunk.items)
+            done[chunk.index] = self._build(job, chunk, failed)
+            with self._lock:
+                self.items_failed += len(chunk.items)
+
+        self._waiting(len(pending))
 
         while pending or in_flight:
             now = time.monotonic()
@@ -333,6 +391,7 @@ class RayGrader:
             while pending and (slot := self._free_actor()) is not None:
                 node_id, actor = slot
                 chunk = pending.popleft()
+                self._waiting(-1)
                 chunk.attempts += 1
                 left = None if end is None else end - time.monotonic()
                 ref = actor.grade.remote(
@@ -347,6 +406,7 @@ class RayGrader:
                 if not self.actors() and not self.refresh(wait=True):  # none left: say so
                     for chunk in pending:
                         give_up(chunk, "error", "no Ray actor is left to grade on")
+                    self._waiting(-len(pending))
                     pending.clear()
                 else:
                     time.sleep(0.005)  # every actor is full with other batches
@@ -358,14 +418,17 @@ class RayGrader:
                 with self._lock:
                     self._load[node_id] -= 1
                 try:
-                    done[chunk.index] = ray.get(ref)
+                    counters, values = ray.get(ref)
                 except _ACTOR_GONE as exc:
-                    self._forget(node_id, actor)
-                    self._retry(
-                        chunk, pending, give_up, f"its Ray actor died ({type(exc).__name__})"
-                    )
+                    why = f"its Ray actor died ({type(exc).__name__})"
+                    self._forget(node_id, actor, why)
+                    self._retry(chunk, pending, give_up, why)
                 except ray.exceptions.RayError as exc:
                     self._retry(chunk, pending, give_up, f"Ray task failed: {exc}")
+                else:
+                    with self._lock:
+                        self._counters[node_id] = counters
+                    done[chunk.index] = self._build(job, chunk, values)
 
         # What is left ran out of time (or was cancelled): say so per item.
         for ref, (chunk, node_id, _) in in_flight.items():
@@ -377,7 +440,14 @@ class RayGrader:
             give_up(
                 chunk, "timeout", f"batch deadline ({job.deadline} s) passed before it was sent"
             )
-        return self._assemble(job, done)
+        self._waiting(-len(pending))
+        if any(results is None for results in done):  # every path above fills each slot
+            raise RuntimeError("RayGrader lost a chunk: a bug, please report it")
+        return [result for results in done if results is not None for result in results]
+
+    def _waiting(self, change: int) -> None:
+        with self._lock:
+            self.chunks_waiting += change
 
     def _retry(
         self,
@@ -390,6 +460,9 @@ class RayGrader:
             give_up(chunk, "error", f"{why}; gave up after {chunk.attempts} attempts")
         else:
             pending.appendleft(chunk)
+            self._waiting(1)
+            with self._lock:
+                self.chunk_retries += 1
 
     def _free_actor(self) -> tuple[str, Any] | None:
         """The least-loaded actor with room for another chunk (its load counted), or None."""
@@ -404,29 +477,27 @@ class RayGrader:
     def _failed(self, job: _Job, status: str, reason: str) -> Any:
         """What an item that the cluster did not grade becomes (its id is set later)."""
         verdict = Verdict.failed(status, reason)  # type: ignore[arg-type]
-        if job.finish is None:
-            packed = (verdict.score, verdict.status, verdict.reason, verdict.details)
-            return (None, (packed,) * len(job.labels))
-        return (None, job.finish([verdict] * len(job.labels)))
+        return (job.finish or pack)([verdict] * len(job.labels))
 
     @staticmethod
-    def _assemble(job: _Job, done: list[list[Any] | None]) -> list[Any]:
+    def _build(job: _Job, chunk: _Chunk, values: list[Any]) -> list[Any]:
+        """A chunk's results as the caller gets them; run as each chunk comes back, so the
+        driver's share of the work overlaps the cluster's grading of the other chunks."""
+        if len(values) != len(chunk.items):
+            raise RuntimeError(
+                f"RayGrader: a chunk of {len(chunk.items)} items came back with {len(values)}"
+            )
         out: list[Any] = []
-        labels, weights = job.labels, job.weights
-        for values in done:
-            assert values is not None
-            for _, value in values:
-                i = len(out)
-                own = sample_id(job.items[i], i)
-                if job.finish is None:  # packed verdicts (actor.pack): rebuild the Grade
-                    verdicts = {
-                        label: Verdict(*fields) for label, fields in zip(labels, value, strict=True)
-                    }
-                    out.append(Grade(own, weighted_reward(weights, verdicts), verdicts))
-                else:
-                    out.append((own, value))
-        if len(out) != len(job.items):
-            raise RuntimeError(f"RayGrader lost items: {len(out)} of {len(job.items)} came back")
+        labels, weights, items = job.labels, job.weights, job.items
+        for i, value in enumerate(values, chunk.start):
+            own = sample_id(items[i], i)
+            if job.finish is None:  # packed verdicts (actor.pack): rebuild the Grade
+                verdicts = {
+                    label: Verdict(*f) for label, f in zip(labels, loads(value), strict=True)
+                }
+                out.append(Grade(own, weighted_reward(weights, verdicts), verdicts))
+            else:
+                out.append((own, value))
         return out
 
 

@@ -45,13 +45,15 @@ class LocalCluster:
         ...     grader = RayGrader(cluster.address)
     """
 
-    def __init__(self, head_cpus: int = 1) -> None:
+    def __init__(self, head_cpus: int = 1, env: dict[str, str] | None = None) -> None:
+        """``env``: more environment for the nodes (Ray settings such as
+        ``RAY_worker_niceness``)."""
         # Short: Ray's unix sockets live under it and paths are capped at 107 bytes.
         self.temp_dir = tempfile.mkdtemp(prefix="vgray-", dir="/tmp")
         self.port = _free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.nodes: list[str] = []  # each node's raylet session marker, in start order
-        self._env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+        self._env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(env or {})}
         self._env.pop("RAY_ADDRESS", None)
         self._start(["--head", f"--port={self.port}"], head_cpus)
 

@@ -30,27 +30,55 @@ def test_grade_file_on_the_cluster(cluster: LocalCluster, tmp_path: Path) -> Non
     assert [(r["id"], r["reward"]) for r in rows] == [(g.id, g.reward) for g in expected]
 
 
+def _verigrade_actors() -> set[str]:
+    import ray
+
+    return {
+        a["name"]
+        for a in ray.util.list_named_actors(all_namespaces=True)
+        if a["namespace"] == "verigrade"
+    }
+
+
+def _metric(text: str, name: str) -> float:
+    line = next(x for x in text.splitlines() if x.startswith(name + " "))
+    return float(line.split()[1])
+
+
 def test_serve_grades_on_the_cluster(cluster: LocalCluster) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    before = _verigrade_actors()
     server = subprocess.Popen(
-        [VERIGRADE, "serve", "--port", str(port), "--ray", cluster.address, "--log-level", "warning"],
+        [VERIGRADE, "serve", "--port", str(port), "--ray", cluster.address, "--log-level",
+         "warning", "--http-workers", "2"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(600):
+        for _ in range(900):
             try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                ready = httpx.get(f"{url}/readyz", timeout=1)
+                if ready.status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
+        # Readiness is the cluster's: both nodes' pools (one worker each) are counted.
+        assert ready.status_code == 200 and ready.json()["workers"] == 2
         body = {"spec": "think_format", "samples": SAMPLES}
-        results = httpx.post(f"{url}/v1/grade", json=body, timeout=60).json()["results"]
-        expected = grade(SAMPLES, "think_format", workers=1)
-        assert [(r["id"], r["reward"]) for r in results] == [(g.id, g.reward) for g in expected]
+        for _ in range(4):  # requests land on both HTTP workers
+            results = httpx.post(f"{url}/v1/grade", json=body, timeout=60).json()["results"]
+            expected = grade(SAMPLES, "think_format", workers=1)
+            assert [(r["id"], r["reward"]) for r in results] == [(g.id, g.reward) for g in expected]
+        # Two HTTP workers share one actor per node, not one each.
+        assert len(_verigrade_actors() - before) == 2
+        metrics = httpx.get(f"{url}/metrics", timeout=10).text
+        assert _metric(metrics, "verigrade_ray_nodes") == 2
+        assert _metric(metrics, "verigrade_workers") == 2
+        assert _metric(metrics, "verigrade_ray_chunks_in_flight") == 0
+        assert _metric(metrics, "verigrade_ray_items_failed_total") == 0
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -35,6 +35,12 @@ def test_no_actor_left_gives_error_items(cluster: LocalCluster, monkeypatch: Any
             ray.kill(handle)
         monkeypatch.setattr(ray, "nodes", lambda: [])  # and the cluster has no node to offer
         got = grader.grade([{"completion": "x"}] * 5, "think_format")
+        # What a server behind it reports: not ready, why, and the items it could not grade.
+        pool = grader.pool
+        assert not pool.ready and pool.healing and pool.nodes == 0
+        assert pool.items_failed == 5 and pool.queue_depth == 0 and pool.chunks_in_flight == 0
+        assert pool.last_failure is not None and "actor died" in pool.last_failure
+        assert pool.unavailable_for > 0
     assert [g.id for g in got] == [0, 1, 2, 3, 4]
     statuses = {g.verdicts["think_format"].status for g in got}
     assert statuses == {"error"}
