@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..engine import DEFAULT_MAX_CHARS
+
 #: argparse's ``_SubParsersAction``, which is private; a subcommand's ``register`` gets one.
 Subparsers = Any
 
@@ -21,3 +23,49 @@ def add_pin_argument(parser: argparse.ArgumentParser) -> None:
         help="keep each worker on a core of its own (auto, the default: only with one worker "
         "per core and no CPU quota)",
     )
+
+
+def add_grading_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the JSONL commands (``grade``, ``select``) grade: the spec, the workers and
+    their limits, the batch size, and what they print."""
+    parser.add_argument(
+        "--spec", "-s", required=True,
+        help="reward spec: a verifier name, inline JSON like '{\"think_format\": 1}', or a JSON file",
+    )  # fmt: skip
+    parser.add_argument(
+        "--workers",
+        "-w",
+        type=int,
+        default=None,
+        help="worker processes (default: one per core; 0: in this process, no deadlines)",
+    )
+    add_pin_argument(parser)
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        default=None,
+        metavar="ADDRESS",
+        help="grade on a Ray cluster (default address: auto; needs verigrade[ray]); "
+        "--workers is then per node",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="per-item deadline in seconds (default: each verifier's own)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=1024,
+        help="samples sent to the pool at once (default 1024)",
+    )
+    parser.add_argument(
+        "--max-chars",
+        type=int,
+        default=DEFAULT_MAX_CHARS,
+        help=f"longest completion graded (default {DEFAULT_MAX_CHARS:,})",
+    )
+    parser.add_argument("--summary", metavar="FILE", help="also write the summary as JSON to FILE")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")

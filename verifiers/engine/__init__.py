@@ -3,7 +3,8 @@
 ``grader`` (Grader, ``grade``, the shared graders) sits on ``pool`` (worker processes with
 per-item deadlines), which talks to ``worker`` (the process side, started through
 ``worker_main``) in the ``messages`` it defines; ``affinity`` decides which core each worker
-runs on. Everything outside this package imports from here, never from those modules.
+runs on; ``stream`` feeds a long stream of items through a grader batch by batch.
+Everything outside this package imports from here, never from those modules.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 from .affinity import cpus_for_workers, pin_process
 from .grader import DEFAULT_MAX_CHARS, Grader, default_workers, grade, invalid_grade, shared_grader
 from .grader import _sample_id as sample_id
+from .stream import Submit, stream_grades
 from .worker import run_verifier
 
 __all__ = [
     "DEFAULT_MAX_CHARS",
     "Grader",
+    "Submit",
     "cpus_for_workers",
     "default_workers",
     "grade",
@@ -24,4 +27,5 @@ __all__ = [
     "run_verifier",
     "sample_id",
     "shared_grader",
+    "stream_grades",
 ]
