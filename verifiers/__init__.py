@@ -1,8 +1,9 @@
 """verigrade's reward library: verifiers, the grading engine and the registry.
 
 The public names, re-exported once here: the words from ``core``, ``Grader`` and ``grade``
-from ``engine``. Each verifier is a module (``think_format``, ``length``, ``repetition``) or,
-when it has internals, a package (``math``, ``code``, ``language``); ``cli`` is the command line.
+from ``engine``, ``select`` (rejection sampling, best-of-n) from ``selection``. Each
+verifier is a module (``think_format``, ``length``, ``repetition``) or, when it has
+internals, a package (``math``, ``code``, ``language``); ``cli`` is the command line.
 
 >>> from verigrade.verifiers import grade
 >>> spec = {"think_format": 1.0, "language": {"weight": 0.5, "target": "en"}}
@@ -26,6 +27,7 @@ from .core.options import Opt
 from .core.registry import get_verifier, list_verifiers, register, unregister, verifier_names
 from .core.spec import RewardSpec, SpecEntry, SpecLike, load_spec, parse_spec
 from .engine import Grader, grade, shared_grader
+from .selection import Selection, SelectOptions, select
 
 __all__ = [
     "Grade",
@@ -38,6 +40,8 @@ __all__ = [
     "RewardSpec",
     "STATUSES",
     "Sample",
+    "SelectOptions",
+    "Selection",
     "SpecEntry",
     "SpecError",
     "SpecLike",
@@ -52,6 +56,7 @@ __all__ = [
     "load_spec",
     "parse_spec",
     "register",
+    "select",
     "shared_grader",
     "unregister",
     "verifier_names",
