@@ -337,6 +337,9 @@ class _HashedLines:
         self._states: deque[tuple[int, Any]] = deque(maxlen=self.KEPT)
 
     def skip(self, count: int, expected: str) -> None:
+        """Read past the first ``count`` lines, checking that they hash to ``expected``."""
+        if count == 0:
+            return
         for _ in range(count):
             raw = next(self._source, None)
             if raw is None:

@@ -404,3 +404,16 @@ def test_real_qwen_outputs() -> None:
     # Qwen repeats itself: real duplicates are found (identical samples of one problem).
     assert sum(d.outcome == "duplicate" for d in decisions) > 0
     assert sum(len(s.pairs) for s in got) > 0
+
+
+def test_the_library_and_the_command_import_no_http_client() -> None:
+    # `--server` reaches the client package through an entry point, only when asked.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, verigrade.verifiers, verigrade.verifiers.cli.select\n"
+        "assert 'httpx' not in sys.modules and 'verigrade.trainer_client' not in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
