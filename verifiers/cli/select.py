@@ -148,7 +148,8 @@ def run(args: argparse.Namespace) -> int:
         format=args.format,
         unsorted=args.unsorted,
     )
-    fingerprint = options.fingerprint(spec)
+    # What decides the files' content; --max-chars too, as it decides what is graded.
+    fingerprint = options.fingerprint({"spec": spec, "max_chars": args.max_chars})
     _check(args)
     resumed = _resume(args, fingerprint, labels) if args.resume else None
     summary = resumed.summary if resumed else SelectSummary(labels)
@@ -187,11 +188,12 @@ def run(args: argparse.Namespace) -> int:
                     progress.update(selection.lines)
         except KeyboardInterrupt:
             out.flush()
-            print(
-                f"\ninterrupted after {summary.lines:,} lines; rerun with --resume (and the "
-                "same --graded) to continue",
-                file=sys.stderr,
+            how = (
+                "rerun with --resume to continue"
+                if args.graded and args.output != "-"
+                else "a run with -o FILE and --graded FILE can be resumed"
             )
+            print(f"\ninterrupted after {summary.lines:,} lines; {how}", file=sys.stderr)
             return 130
         out.flush()
     elapsed = time.perf_counter() - started
@@ -200,8 +202,8 @@ def run(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(summary.render(elapsed), file=sys.stderr)
         if summary.outcomes["invalid_input"] > len(summary.invalid):
-            where = f"in {args.graded}" if args.graded else "with --graded FILE"
-            print(f"  (every completion's result is {where})", file=sys.stderr)
+            where = f"{args.graded} holds" if args.graded else "--graded FILE would list"
+            print(f"  ({where} every one)", file=sys.stderr)
     if args.summary:
         Path(args.summary).write_text(
             json.dumps(summary.to_dict(elapsed), indent=2) + "\n", encoding="utf-8"

@@ -80,8 +80,8 @@ def read_line(item: Any, number: int, options: SelectOptions, max_chars: int) ->
         return _unreadable(number, problem, line_id)
     try:
         key = group_key(obj)
-    except (TypeError, ValueError) as exc:  # a prompt_id that is not JSON (from a caller's dict)
-        return _unreadable(number, f"'prompt_id' cannot be used as a key: {exc}", line_id)
+    except (TypeError, ValueError) as exc:  # a library caller's dict holding non-JSON values
+        return _unreadable(number, f"the prompt or prompt_id is not JSON: {exc}", line_id)
     if "completions" in obj:
         return _listed(obj, number, key, prompt, options, max_chars)
     candidate = _candidate(

@@ -37,7 +37,8 @@ class Selection:
     """One prompt's result, or an unreadable line's (``group`` None, one decision).
 
     ``decisions`` has one entry per input completion of the prompt, in input order;
-    ``sft`` and ``pairs`` are rows in TRL's shapes. ``checkpoint`` is set when every input
+    ``sft`` and ``pairs`` are rows in TRL's shapes; ``lines`` counts the input lines it
+    covers. ``checkpoint`` is set when every input
     line up to that number, and none after it, has now been yielded: a run that stops
     here can restart at the next line (``verigrade select --resume`` does).
     """

@@ -221,8 +221,9 @@ def test_resume_from_any_cut_of_the_graded_log_gives_the_same_files(tmp_path: Pa
         assert summary_of(work) == expected_summary, cut
 
 
-def test_resume_after_sigkill(tmp_path: Path) -> None:
-    # 40 copies of the example under distinct prompt_ids: a run long enough to kill.
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT])
+def test_resume_after_a_killed_or_interrupted_run(tmp_path: Path, stop: signal.Signals) -> None:
+    # 40 copies of the example under distinct prompt_ids: a run long enough to stop.
     rows = read_jsonl(EXAMPLE)
     source = tmp_path / "in.jsonl"
     with open(source, "w") as f:
@@ -236,14 +237,23 @@ def test_resume_after_sigkill(tmp_path: Path) -> None:
     work.mkdir()
     assert main(select_files(reference, source, "--batch-size", "16")) == 0
     argv = select_files(work, source, "--batch-size", "16", workers="1")
-    proc = subprocess.Popen([sys.executable, "-m", "verigrade.verifiers.cli", *argv])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "verigrade.verifiers.cli", *argv],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     graded = work / "graded.jsonl"
     for _ in range(6000):  # bounded: 6000 x 10 ms
         if graded.exists() and graded.read_bytes().count(b"\n") >= 300:
             break
         time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    assert proc.wait() == -signal.SIGKILL  # it was killed mid-run, not finished
+    proc.send_signal(stop)
+    _, err = proc.communicate(timeout=120)
+    if stop == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL  # it was killed mid-run, not finished
+    else:
+        assert proc.returncode == 130
+        assert "interrupted after" in err and "rerun with --resume to continue" in err
     assert graded.read_bytes().count(b"\n") < 40 * 48
     assert main([*select_files(work, source, "--resume"), "--batch-size", "16"]) == 0
     assert snapshot(work) == snapshot(reference)
