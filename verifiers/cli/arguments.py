@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, cast
 
-from ..engine import DEFAULT_MAX_CHARS
+from ..engine import DEFAULT_MAX_CHARS, Grader
 
 #: argparse's ``_SubParsersAction``, which is private; a subcommand's ``register`` gets one.
 Subparsers = Any
@@ -69,3 +69,21 @@ def add_grading_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--summary", metavar="FILE", help="also write the summary as JSON to FILE")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+
+
+def grader_from(args: argparse.Namespace) -> Grader:
+    """The grader ``add_grading_arguments`` describes: a local Grader, or with ``--ray`` a
+    RayGrader (the same surface) on that cluster."""
+    if args.ray is None:
+        return Grader(
+            args.workers,
+            timeout=args.timeout,
+            max_chars=args.max_chars,
+            pin_workers=PIN_CHOICES[args.pin_workers],
+        )
+    from ..ray import RayGrader  # only here: the library never imports ray
+
+    ray_grader = RayGrader(
+        args.ray, workers_per_node=args.workers, timeout=args.timeout, max_chars=args.max_chars
+    )
+    return cast(Grader, ray_grader)  # the same surface; the commands use submit and close

@@ -11,13 +11,13 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 from ..core.jsonl import parse_line
 from ..core.model import Grade, Sample, coerce_sample, size_problem
 from ..core.spec import RewardSpec, load_spec, parse_spec
 from ..engine import Grader, invalid_grade, stream_grades
-from .arguments import PIN_CHOICES, Subparsers, add_grading_arguments
+from .arguments import Subparsers, add_grading_arguments, grader_from
 from .files import count_lines, drop_partial_line, progress_bar
 from .summary import Summary
 
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             stack.callback(progress.close)
         try:
-            with _grader(args) as grader:
+            with grader_from(args) as grader:
                 items = _items(source, spec, done, args.max_chars, summary)
                 _grade_stream(grader, spec, items, args.batch_size, sink, summary, progress)
         except KeyboardInterrupt:
@@ -101,23 +101,6 @@ def run(args: argparse.Namespace) -> int:
             json.dumps(summary.to_dict(elapsed), indent=2) + "\n", encoding="utf-8"
         )
     return 0
-
-
-def _grader(args: argparse.Namespace) -> Grader:
-    """The local Grader, or with ``--ray`` a RayGrader (same surface) on that cluster."""
-    if args.ray is None:
-        return Grader(
-            args.workers,
-            timeout=args.timeout,
-            max_chars=args.max_chars,
-            pin_workers=PIN_CHOICES[args.pin_workers],
-        )
-    from ..ray import RayGrader  # only here: the library never imports ray
-
-    ray_grader = RayGrader(
-        args.ray, workers_per_node=args.workers, timeout=args.timeout, max_chars=args.max_chars
-    )
-    return cast(Grader, ray_grader)  # the same surface; grade only uses submit and close
 
 
 def _fail(message: str) -> int:

@@ -25,10 +25,9 @@ from typing import IO, Any
 
 from ..core.errors import VerigradeError
 from ..core.spec import load_spec, parse_spec
-from ..engine import Grader
 from ..selection import Selection, SelectOptions, SelectSummary, select
 from ..selection.options import FORMATS
-from .arguments import PIN_CHOICES, Subparsers, add_grading_arguments
+from .arguments import Subparsers, add_grading_arguments, grader_from
 from .files import count_lines, drop_partial_line, keep_lines, progress_bar
 
 GRADERS = "verigrade.graders"
@@ -216,6 +215,8 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
     if args.input != "-" and not Path(args.input).is_file():
         raise UsageError(f"input file {args.input!r} does not exist")
+    if args.server is not None and args.ray is not None:
+        raise UsageError("--server and --ray are two places to grade: give one")
     if args.resume and (args.output == "-" or not args.graded):
         raise UsageError(
             "--resume needs an output file (-o FILE) and the run's --graded FILE: the graded "
@@ -447,14 +448,10 @@ def _dumps(value: Any) -> str:
 
 @contextlib.contextmanager
 def _backend(args: argparse.Namespace) -> Iterator[Any]:
-    """The local Grader, or with --server the client package's ServerGrader."""
+    """The local Grader (or RayGrader, with --ray), or with --server the client package's
+    ServerGrader."""
     if args.server is None:
-        with Grader(
-            args.workers,
-            timeout=args.timeout,
-            max_chars=args.max_chars,
-            pin_workers=PIN_CHOICES[args.pin_workers],
-        ) as grader:
+        with grader_from(args) as grader:
             yield grader
         return
     found = entry_points(group=GRADERS, name="server")
