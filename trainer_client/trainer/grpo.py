@@ -17,6 +17,7 @@ Run it with ``verigrade train --config FILE`` (see ``docs/trainer.md``).
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -268,6 +269,25 @@ class Rollout:
         return self.tokens[:, self.prompt_len :]
 
 
+def kv_cache(model: Any) -> dict[str, Any]:
+    """A fresh KV cache, keyed by the name this transformers version's ``forward`` takes.
+
+    transformers 5.25 renamed ``past_key_values`` to ``cache`` (the old name warns and
+    goes in 5.40), both as the argument and on the output; earlier 5.x know only the old
+    name. The model fills the cache in place, so the sampler passes the same object on
+    every step and never reads it back from the output.
+    """
+    from transformers import DynamicCache
+
+    params = inspect.signature(model.forward).parameters
+    name = "cache" if "cache" in params else "past_key_values"
+    # With the config the cache builds each layer's kind (sliding window or full) as
+    # the model would; transformers 4.x caches take no config and grow layers lazily.
+    if "config" in inspect.signature(DynamicCache.__init__).parameters:
+        return {name: DynamicCache(config=getattr(model, "config", None))}
+    return {name: DynamicCache()}
+
+
 @torch.no_grad()
 def generate(
     model: Any,
@@ -296,10 +316,16 @@ def generate(
         ids[i, P - len(p) :] = torch.as_tensor(p, dtype=torch.long)
         attn[i, P - len(p) :] = 1
     positions = (attn.cumsum(-1) - 1).clamp(min=0)
+    cache = kv_cache(model)
     out = model(
-        input_ids=ids, attention_mask=attn, position_ids=positions, use_cache=True, logits_to_keep=1
+        input_ids=ids,
+        attention_mask=attn,
+        position_ids=positions,
+        use_cache=True,
+        logits_to_keep=1,
+        **cache,
     )
-    cache, last_pos = out.past_key_values, positions[:, -1:]
+    last_pos = positions[:, -1:]
     new_tokens, logps, masks = [], [], []
     done = torch.zeros(B, dtype=torch.bool, device=device)
     ones = torch.ones((B, 1), dtype=torch.long, device=device)
@@ -329,10 +355,9 @@ def generate(
             input_ids=token[:, None],
             attention_mask=attn,
             position_ids=last_pos,
-            past_key_values=cache,
             use_cache=True,
+            **cache,
         )
-        cache = out.past_key_values
     completion = torch.stack(new_tokens, 1)
     # Padding after EOS stays visible to attention: causal masking already hides it
     # from every scored position, and a fully visible tail avoids all-masked rows.
