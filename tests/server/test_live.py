@@ -16,7 +16,7 @@ import httpx
 import pytest
 from verigrade.trainer_client import GradeClient, GradeRequestError, verl
 from verigrade.trainer_client.trl import reward_function
-from verigrade.trainer_client.verl import compute_score, make_compute_score
+from verigrade.trainer_client.verl import compute_score_sync, make_compute_score
 from verigrade.verifiers import Sample, grade
 
 from tests.server.support import LiveServer, free_port, start_uvicorn
@@ -68,7 +68,7 @@ def test_trl_and_verl_adapters(live: LiveServer, monkeypatch: pytest.MonkeyPatch
         assert score("gsm8k", GOOD, "4") == {"score": 2.0, "ok": 1.0, "think_format": 1.0}
     monkeypatch.setenv("VERIGRADE_URL", live.url)
     monkeypatch.setenv("VERIGRADE_SPEC", "think_format")
-    assert compute_score("gsm8k", "no tags", "4", extra_info={"index": 3})["score"] == 0.0
+    assert compute_score_sync("gsm8k", "no tags", "4", extra_info={"index": 3})["score"] == 0.0
     verl.close()
 
 
