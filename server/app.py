@@ -19,9 +19,10 @@ from verigrade.verifiers import Grader
 
 from .errors import ApiError, handle_api_error
 from .observe import RequestMetrics
-from .routes import grade, health, metrics, openrlhf, verifiers
+from .routes import docs, grade, health, metrics, openrlhf, verifiers
 from .schemas import GradeRequest, OpenRLHFRequest
 from .settings import Settings
+from .specs import load_named_specs
 from .state import ServerState
 
 
@@ -31,6 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         config = settings or Settings()
+        # Named specs are checked before the pool starts: a typo fails start-up, not a step.
+        app.state.named_specs = load_named_specs(config.specs) if config.specs else {}
         grader = _grader(config)
         state = ServerState(config, grader)
         app.state.verigrade = state
@@ -49,10 +52,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Verifiable rewards for RL on language models: a batch grading API.",
         version="0.1.0",
         lifespan=lifespan,
+        # FastAPI's pages load their scripts from a CDN (blank offline): routes/docs.py
+        # serves /docs itself, and /openapi.json stays.
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_exception_handler(ApiError, handle_api_error)
     app.add_middleware(RequestMetrics)
-    for module in (grade, openrlhf, verifiers, health, metrics):
+    for module in (grade, openrlhf, verifiers, health, metrics, docs):
         app.include_router(module.router)
     _document_raw_bodies(app)
     return app

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any
 
 from verigrade.verifiers.cli import PIN_CHOICES, add_pin_argument
@@ -53,6 +54,19 @@ def register(subparsers: Subparsers) -> None:
         "needs verigrade[ray]); --workers is then per node",
     )
     parser.add_argument("--api-key", default=None, help="require 'Authorization: Bearer KEY'")
+    parser.add_argument(
+        "--specs",
+        default=None,
+        metavar="FILE",
+        help="JSON file of named specs {name: spec}, served at /v1/openrlhf/<name>",
+    )
+    parser.add_argument(
+        "--openrlhf-strict",
+        action="store_true",
+        default=None,
+        help="/v1/openrlhf fails a request (422) with a sample it cannot grade, "
+        "instead of scoring it 0.0",
+    )
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
     parser.set_defaults(handler=serve)
 
@@ -68,6 +82,20 @@ def serve(args: argparse.Namespace) -> int:
         os.environ["VERIGRADE_RAY_ADDRESS"] = args.ray
     if args.api_key is not None:
         os.environ["VERIGRADE_API_KEY"] = args.api_key
+    if args.specs is not None:
+        from verigrade.verifiers import SpecError
+
+        from .specs import load_named_specs
+
+        try:
+            names = load_named_specs(args.specs)
+        except SpecError as exc:  # said here, before uvicorn starts and buries it
+            print(f"verigrade serve: {exc}", file=sys.stderr)
+            return 2
+        os.environ["VERIGRADE_SPECS"] = os.path.abspath(args.specs)
+        print(f"named specs: {', '.join(sorted(names))}", file=sys.stderr)
+    if args.openrlhf_strict:
+        os.environ["VERIGRADE_OPENRLHF_STRICT"] = "true"
     pin = PIN_CHOICES[args.pin_workers]
     if pin is not None:
         os.environ["VERIGRADE_PIN_WORKERS"] = "true" if pin else "false"

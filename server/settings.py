@@ -80,3 +80,17 @@ class Settings(BaseSettings):
         str | None,
         Field(description="spec (name or JSON) for /v1/openrlhf requests that name none"),
     ] = None
+    specs: Annotated[
+        str | None,
+        Field(
+            description="a JSON file of named specs {name: spec}; /v1/openrlhf/<name> grades "
+            "with spec <name> (checked at start-up)"
+        ),
+    ] = None
+    openrlhf_strict: Annotated[
+        bool,
+        Field(
+            description="/v1/openrlhf answers 422 naming the samples when any could not be "
+            "graded (invalid_input, e.g. a bad label, or error) instead of scoring them 0.0"
+        ),
+    ] = False

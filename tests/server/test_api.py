@@ -171,7 +171,8 @@ def test_openrlhf_protocol(client: httpx.Client) -> None:
     data = answer.json()
     assert data["rewards"] == [1.0, 0.0, 1.0]
     assert data["scores"] == data["rewards"]
-    assert data["extra_logs"] == {"think_format": [1.0, 0.0, 1.0]}
+    assert data["extra_logs"]["think_format"] == [1.0, 0.0, 1.0]
+    assert data["extra_logs"]["status/ungradable"] == [0.0, 0.0, 0.0]
 
 
 def test_openrlhf_never_returns_null_rewards(client: httpx.Client) -> None:
