@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
@@ -122,6 +123,9 @@ class GradeClient:
             timeout=_timeout(timeout),
             transport=transport,
         )
+        # A client dropped without close() (a reward function built inline, say) still
+        # closes its connections when collected, instead of leaking sockets.
+        self._closer = weakref.finalize(self, self._http.close)
 
     def grade(
         self,
@@ -174,7 +178,7 @@ class GradeClient:
 
     def close(self) -> None:
         """Close the connection pool."""
-        self._http.close()
+        self._closer()
 
     def __enter__(self) -> GradeClient:
         return self

@@ -12,7 +12,7 @@ DOCS = Path(__file__).resolve().parents[3] / "docs" / "server.md"
 def section(heading: str) -> str:
     """The text of ``### heading`` in docs/server.md, up to the next heading."""
     text = DOCS.read_text(encoding="utf-8")
-    match = re.search(rf"^### {re.escape(heading)}\n(.*?)(?=^#)", text, re.S | re.M)
+    match = re.search(rf"^### {re.escape(heading)}\n(.*?)(?=^##)", text, re.S | re.M)
     assert match, f"docs/server.md has no '### {heading}' section"
     return match.group(1)
 
