@@ -95,7 +95,7 @@ class VerifiersResponse(BaseModel):
 
 
 class OpenRLHFRequest(BaseModel):
-    """OpenRLHF's remote reward request (``--remote_rm_url``)."""
+    """OpenRLHF's remote reward request (``--reward.remote_url``)."""
 
     query: list[str] = Field(description="prompt + response, special tokens included")
     prompts: list[str] | None = Field(None, description="the prompts, to cut from each query")
