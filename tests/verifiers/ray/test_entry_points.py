@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from verigrade.verifiers import grade
 from verigrade.verifiers.ray.local import LocalCluster
 
@@ -84,6 +86,55 @@ def test_serve_grades_on_the_cluster(cluster: LocalCluster) -> None:
         server.wait(timeout=30)
 
 
+@pytest.mark.filterwarnings("ignore:Ray state API is no longer experimental:DeprecationWarning")
+def test_verl_reward_loop_grades_on_ray(
+    cluster: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # verl's own config loading and reward loop (verl 0.9, from PyPI), with VERIGRADE_RAY
+    # instead of VERIGRADE_URL: verl awaits compute_score per sample, the batcher gathers
+    # the calls, and a RayGrader on the cluster grades them (no server, no HTTP).
+    pytest.importorskip("verl", reason="verl is not installed (scripts/setup.sh installs it)")
+    from verl.experimental.reward_loop.reward_loop import RewardLoopWorker
+
+    from tests.trainer_client.frameworks.recipes import mixed_rows
+    from tests.trainer_client.frameworks.test_verl import (
+        batch,
+        compose,
+        expected,
+        recipe,
+        tokenizer_for,
+    )
+
+    spec, overrides, _ = recipe()
+    rows = mixed_rows(12)
+    tok = tokenizer_for(rows, tmp_path / "tok")
+    config = compose(overrides, tmp_path / "tok")
+    monkeypatch.delenv("VERIGRADE_URL", raising=False)
+    monkeypatch.setenv("VERIGRADE_RAY", cluster.address)
+    monkeypatch.setenv("VERIGRADE_SPEC", spec)
+    from verigrade.trainer_client import verl as adapter
+
+    async def run() -> list[dict[str, Any]]:
+        worker = RewardLoopWorker(config)
+        assert worker.reward_manager.is_async_reward_score
+        try:
+            return list(await worker.compute_score_batch(batch(rows, tok)))
+        finally:
+            await adapter.aclose()
+
+    try:
+        outputs = asyncio.run(run())
+        ray_grader = adapter._ray
+        assert ray_grader is not None and len(ray_grader.grader.actors()) == 2
+    finally:
+        adapter.close()
+    want = expected(rows, spec)
+    assert [o["reward_score"] for o in outputs] == [g.reward for g in want]
+    assert len({g.reward for g in want}) > 1
+    extras = [o["reward_extra_info"] for o in outputs]
+    assert [e["math"] for e in extras] == [g.verdicts["math"].score for g in want]
+
+
 def test_verl_batch_hook_grades_on_ray(cluster: LocalCluster, monkeypatch: Any) -> None:
     from verigrade.trainer_client import verl
 
@@ -98,7 +149,7 @@ def test_verl_batch_hook_grades_on_ray(cluster: LocalCluster, monkeypatch: Any) 
             ground_truths=["4"] * len(answers),
             extra_infos=[{"index": i} for i in range(len(answers))],
         )
-        single = verl.compute_score("gsm8k", answers[0], "4")
+        single = verl.compute_score_sync("gsm8k", answers[0], "4")
     finally:
         verl.close()
     spec = {"math": 1.0, "think_format": 0.5}
