@@ -25,19 +25,23 @@ from .core.errors import (
 from .core.model import STATUSES, Grade, Sample, Status, Verdict
 from .core.options import Opt
 from .core.registry import get_verifier, list_verifiers, register, unregister, verifier_names
+from .core.route import DEFAULT_ROUTE, ParsedSpec, RoutedSpec
 from .core.spec import RewardSpec, SpecEntry, SpecLike, load_spec, parse_spec
 from .engine import Grader, grade, shared_grader
 from .selection import Selection, SelectOptions, select
 
 __all__ = [
+    "DEFAULT_ROUTE",
     "Grade",
     "Grader",
     "InvalidConfigError",
     "NoOptions",
     "Opt",
+    "ParsedSpec",
     "PoolClosedError",
     "PoolUnavailableError",
     "RewardSpec",
+    "RoutedSpec",
     "STATUSES",
     "Sample",
     "SelectOptions",

@@ -119,12 +119,15 @@ class Grade:
     """One sample graded across a reward spec.
 
     ``reward`` is the weighted sum of the verdict scores; ``verdicts`` maps each spec
-    entry's name to its Verdict, in spec order.
+    entry's name to its Verdict, in spec order. ``route`` is the name of the route a
+    routed spec sent the sample down (None for a plain spec, and for a sample that
+    matched no route: its verdicts say why).
     """
 
     id: Any
     reward: float
     verdicts: Mapping[str, Verdict]
+    route: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -132,15 +135,17 @@ class Grade:
         return all(v.status == "ok" for v in self.verdicts.values())
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: ``{"id", "reward", "verdicts"}``."""
-        return {
-            "id": self.id,
-            "reward": self.reward,
-            "verdicts": {name: v.to_dict() for name, v in self.verdicts.items()},
-        }
+        """A JSON-ready dict: ``{"id", "reward", "verdicts"}``, with ``"route"`` before
+        the verdicts when the Grade has one."""
+        out: dict[str, Any] = {"id": self.id, "reward": self.reward}
+        if self.route is not None:
+            out["route"] = self.route
+        out["verdicts"] = {name: v.to_dict() for name, v in self.verdicts.items()}
+        return out
 
 
-_FIELDS = frozenset({"id", "prompt", "completion", "reference", "metadata"})
+SAMPLE_FIELDS = frozenset({"id", "prompt", "completion", "reference", "metadata"})
+"""The keys of a sample dict; any other key travels in the sample's metadata."""
 
 
 def coerce_sample(obj: object) -> Sample | str:
@@ -178,7 +183,7 @@ def coerce_sample(obj: object) -> Sample | str:
         metadata = {}
     elif not isinstance(metadata, Mapping):
         return f"'metadata' must be an object, got {type(metadata).__name__}"
-    extra = obj.keys() - _FIELDS
+    extra = obj.keys() - SAMPLE_FIELDS
     if extra:
         # Extra columns (as in TRL datasets) travel in metadata rather than being lost.
         metadata = {**{k: obj[k] for k in sorted(extra)}, **metadata}
@@ -186,6 +191,27 @@ def coerce_sample(obj: object) -> Sample | str:
 
 
 _MISSING = object()
+
+
+def metadata_value(obj: object, key: str, missing: Any = None) -> Any:
+    """What ``coerce_sample(obj).metadata[key]`` would hold, without building the Sample
+    (``missing`` when it would hold nothing): a routed spec reads one key of every raw item
+    on the caller's thread, where building Samples would cost far more.
+
+    Same rule as ``coerce_sample``: ``metadata[key]`` first, then a top-level column of
+    that name that is not one of the sample fields (``SAMPLE_FIELDS``).
+    """
+    if isinstance(obj, Sample):
+        metadata: Any = obj.metadata
+        return metadata.get(key, missing) if isinstance(metadata, Mapping) else missing
+    if type(obj) is not dict and not isinstance(obj, Mapping):
+        return missing
+    metadata = obj.get("metadata")
+    if isinstance(metadata, Mapping) and key in metadata:
+        return metadata[key]
+    if key not in SAMPLE_FIELDS and key in obj:
+        return obj[key]
+    return missing
 
 
 def size_problem(sample: Sample, max_chars: int) -> str | None:

@@ -8,7 +8,10 @@ A spec is one of::
     {"language": {"weight": 0.2, "target": "zh"}}    # name -> {weight, ...options}
     {"lang_zh": {"verifier": "language", "target": "zh"}}   # a label for a second copy
 
-R1's reward is exactly such a spec: accuracy + format + language consistency.
+R1's reward is exactly such a spec: accuracy + format + language consistency. A spec can
+also route each sample to one of several such specs by a metadata key, so one dataset can
+mix domains: ``{"route": {"field": "data_source", "specs": {...}, "default": ...}}`` (see
+``route``).
 """
 
 from __future__ import annotations
@@ -18,13 +21,16 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from .base import Verifier
 from .errors import SpecError
 from .registry import get_verifier
 
-SpecLike = Union[str, Sequence[str], Mapping[str, Any], "RewardSpec"]
+if TYPE_CHECKING:
+    from .route import RoutedSpec
+
+SpecLike = Union[str, Sequence[str], Mapping[str, Any], "RewardSpec", "RoutedSpec"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,21 +59,53 @@ class RewardSpec:
         """Entry labels in spec order."""
         return [e.label for e in self.entries]
 
+    @property
+    def names(self) -> dict[str, str]:
+        """Label -> the name of its verifier."""
+        return {e.label: e.verifier.name for e in self.entries}
+
     def timeout(self) -> float:
         """The longest default deadline among the spec's verifiers."""
         return max(e.verifier.timeout for e in self.entries)
 
 
-def parse_spec(spec: SpecLike) -> RewardSpec:
-    """Validate a spec and build its verifiers.
+def parse_spec(spec: SpecLike) -> RewardSpec | RoutedSpec:
+    """Validate a spec and build its verifiers: a ``RoutedSpec`` for an object whose only
+    key is ``route``, a ``RewardSpec`` for anything else.
 
     Raises:
-        SpecError: a malformed spec, a negative or non-numeric weight.
+        SpecError: a malformed spec, a negative or non-numeric weight, a malformed route.
         UnknownVerifierError: a verifier name that is not installed.
         InvalidConfigError: options a verifier does not accept.
     """
+    # Here, not at the top: route builds on this module's RewardSpec.
+    from .route import RoutedSpec, parse_route
+
+    if isinstance(spec, RewardSpec | RoutedSpec):
+        return spec
+    if is_routed(spec):
+        assert isinstance(spec, Mapping)
+        return parse_route(spec["route"], parse_plain_spec)
+    return parse_plain_spec(spec)
+
+
+def is_routed(spec: object) -> bool:
+    """True when a raw spec routes: an object whose only key is ``route``."""
+    return isinstance(spec, Mapping) and len(spec) == 1 and "route" in spec
+
+
+def parse_plain_spec(spec: SpecLike) -> RewardSpec:
+    """``parse_spec`` for a spec that does not route (a routed one is a ``SpecError``)."""
     if isinstance(spec, RewardSpec):
         return spec
+    if is_routed(spec):
+        raise SpecError("a routed spec cannot be used here: this takes one plain spec")
+    route = spec.get("route") if isinstance(spec, Mapping) else None
+    if isinstance(route, Mapping) and route.keys() & {"field", "specs"}:
+        raise SpecError(
+            "'route' must be the spec's only key: put verifiers every sample needs "
+            "(think_format, ...) into each route's spec and the default"
+        )
     if isinstance(spec, str):
         items: list[tuple[str, Any]] = [(spec, 1.0)]
     elif isinstance(spec, Mapping):

@@ -3,7 +3,8 @@
 ``grader`` (Grader, ``grade``, the shared graders) sits on ``pool`` (worker processes with
 per-item deadlines), which talks to ``worker`` (the process side, started through
 ``worker_main``) in the ``messages`` it defines; ``affinity`` decides which core each worker
-runs on; ``stream`` feeds a long stream of items through a grader batch by batch.
+runs on; ``stream`` feeds a long stream of items through a grader batch by batch;
+``routing`` splits a batch graded against a routed spec into one job per route.
 Everything outside this package imports from here, never from those modules.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from .affinity import cpus_for_workers, pin_process
 from .grader import DEFAULT_MAX_CHARS, Grader, default_workers, grade, invalid_grade, shared_grader
 from .grader import _sample_id as sample_id
+from .routing import RouteFinisher
 from .stream import Submit, stream_grades
 from .worker import run_verifier
 
@@ -19,6 +21,7 @@ __all__ = [
     "DEFAULT_MAX_CHARS",
     "Grader",
     "Submit",
+    "RouteFinisher",
     "cpus_for_workers",
     "default_workers",
     "grade",

@@ -5,16 +5,18 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..core.base import Verifier
 from ..core.model import Grade, Sample, Verdict, coerce_sample, size_problem, weighted_reward
+from ..core.route import ParsedSpec, RoutedSpec
 from ..core.spec import RewardSpec, SpecLike, parse_spec
 from .affinity import usable_cpus
 from .pool import Outcome, WorkerPool
+from .routing import RouteFinisher, gather, split
 from .worker import run_verifier
 
 T = TypeVar("T")
@@ -83,10 +85,28 @@ class Grader:
         ``PoolUnavailableError`` instead of waiting forever; later calls are served again
         once a worker starts.
 
+        A routed spec grades each sample with its route's spec; the Grades say which route
+        (``Grade.route``), and a sample that matches no route gets ``invalid_input``.
+
         Raises:
             SpecError: the spec is malformed (raised here, before any work starts).
         """
-        return self._submit(samples, spec, timeout, deadline, None, _assemble)
+        parsed = parse_spec(spec)
+        if isinstance(parsed, RoutedSpec):
+
+            def start(
+                route: str, part: RewardSpec, items: list[Any], indexes: list[int]
+            ) -> Future[list[Grade]]:
+                def build(spec: RewardSpec, batch: _Batch, outcome: Outcome) -> list[Grade]:
+                    return _assemble(spec, batch, outcome, route)
+
+                return self._submit(items, part, timeout, deadline, None, build, indexes)
+
+            def unrouted(item: Any, index: int, reason: str) -> Grade:
+                return invalid_grade(parsed, _sample_id(item, index), reason)
+
+            return self._submit_routed(list(samples), parsed, timeout, deadline, start, unrouted)
+        return self._submit(samples, parsed, timeout, deadline, None, _assemble)
 
     def submit_finished(
         self,
@@ -96,7 +116,7 @@ class Grader:
         *,
         timeout: float | None = None,
         deadline: float | None = None,
-        first_index: int = 0,
+        indexes: Sequence[int] | None = None,
     ) -> Future[list[tuple[Any, T]]]:
         """Like ``submit``, but each sample comes back as ``(id, finish(verdicts))``.
 
@@ -106,63 +126,123 @@ class Grader:
         serialising its response is spread over the workers. It must be picklable (a
         module-level function or an instance of a module-level class).
 
-        ``first_index`` is the position of the first sample in a bigger batch that the
-        caller cut into pieces (``RayGrader`` does): reasons and default ids then count
-        from there, as they would if the whole batch had been graded at once.
+        For a routed spec, ``finish`` must also be a ``RouteFinisher``: each route's samples
+        are finished by ``finish.for_route(route, route_spec)``, and samples that match no
+        route by ``finish.for_route(None, spec.unrouted)``.
+
+        ``indexes``: each sample's place in a bigger batch that the caller cut into pieces
+        (``RayGrader`` does; a ``range`` for a contiguous piece): reasons and default ids
+        then count as they would if the whole batch had been graded at once.
         """
-
         items = list(samples)
-        if self.pool is not None and all(type(x) is dict or type(x) is Sample for x in items):
-            return self._submit_raw(items, spec, timeout, deadline, finish, first_index)
+        raw = self.pool is not None and all(type(x) is dict or type(x) is Sample for x in items)
+        parsed = parse_spec(spec)
+        if indexes is not None and len(indexes) != len(items):
+            raise ValueError(f"{len(indexes)} indexes for {len(items)} samples")
+        if not isinstance(parsed, RoutedSpec):
+            if raw:
+                return self._submit_raw(items, parsed, timeout, deadline, finish, indexes)
+            return self._submit(
+                items, parsed, timeout, deadline, finish, _finisher_build(finish), indexes
+            )
+        if indexes is not None:
+            raise ValueError("indexes are for plain specs: split a routed batch by route first")
+        if not callable(getattr(finish, "for_route", None)):
+            raise TypeError(
+                "a routed spec needs a finisher with a for_route(route, spec) method "
+                "(RouteFinisher): each route has its own verdict labels"
+            )
+        by_route: RouteFinisher[T] = finish  # type: ignore[assignment]
 
-        def build(spec: RewardSpec, batch: _Batch, outcome: Outcome) -> list[tuple[Any, T]]:
-            finished, rows = outcome.finished, outcome.verdicts
-            out: list[tuple[Any, T]] = []
-            for i, item in enumerate(batch.prepared):
-                if isinstance(item, str):
-                    value = finish([Verdict.failed("invalid_input", item)] * len(spec.labels))
-                else:
-                    n = batch.row_of[i]
-                    value = finished[n] if n in finished else finish(rows[n])
-                out.append((_sample_id(batch.items[i], first_index + i), value))
-            return out
+        def start(
+            route: str, part: RewardSpec, chosen: list[Any], indexes: list[int]
+        ) -> Future[list[tuple[Any, T]]]:
+            own = by_route.for_route(route, part)
+            if raw:
+                return self._submit_raw(chosen, part, timeout, deadline, own, indexes)
+            return self._submit(chosen, part, timeout, deadline, own, _finisher_build(own), indexes)
 
-        return self._submit(items, spec, timeout, deadline, finish, build, first_index)
+        lost = by_route.for_route(None, parsed.unrouted)
+        width = len(parsed.labels)
+
+        def unrouted(item: Any, index: int, reason: str) -> tuple[Any, T]:
+            return _sample_id(item, index), lost([Verdict.failed("invalid_input", reason)] * width)
+
+        return self._submit_routed(items, parsed, timeout, deadline, start, unrouted)
 
     def _submit_raw(
         self,
         items: list[Any],
-        spec: SpecLike,
+        spec: RewardSpec,
         timeout: float | None,
         deadline: float | None,
         finish: Callable[[list[Verdict]], T],
-        first_index: int,
+        indexes: Sequence[int] | None = None,
     ) -> Future[list[tuple[Any, T]]]:
         """``submit_finished`` with workers: the raw items go to the workers, which check
         them too (``_Prepare``), so this thread only ships them and reads ids. Only plain
-        dicts and Samples go this way: anything else is checked here, as ``submit`` does."""
+        dicts and Samples go this way: anything else is checked here, as ``submit`` does.
+        ``indexes``: each item's index in the caller's batch (for a route's part of it)."""
         assert self.pool is not None
         _, verifiers, timeouts = self._plan(spec, timeout, deadline)
+        # A part of a batch ships (index, item) pairs: reasons must name the caller's index.
+        # A contiguous part (a range) needs only its first index.
+        shipped: list[Any] = items
+        prepare = _Prepare(self.max_chars)
+        if isinstance(indexes, range) and indexes.step == 1:
+            prepare = _Prepare(self.max_chars, first_index=indexes.start)
+        elif indexes is not None:
+            shipped = list(zip(indexes, items, strict=True))
+            prepare = _Prepare(self.max_chars, indexed=True)
         inner = self.pool.submit(
-            items,
-            verifiers,
-            timeouts,
-            deadline=deadline,
-            finish=finish,
-            prepare=_Prepare(self.max_chars, first_index),
+            shipped, verifiers, timeouts, deadline=deadline, finish=finish, prepare=prepare
         )
         result: Future[list[tuple[Any, T]]] = Future()
+        at = range(len(items)) if indexes is None else indexes
 
         def complete(outcome: Outcome) -> list[tuple[Any, T]]:
             finished, rows = outcome.finished, outcome.verdicts
             out: list[tuple[Any, T]] = []
             for i, item in enumerate(items):
                 value = finished[i] if i in finished else finish(rows[i])
-                out.append((_sample_id(item, first_index + i), value))
+                out.append((_sample_id(item, at[i]), value))
             return out
 
         _relay(inner, result, complete)
         return result
+
+    def _submit_routed(
+        self,
+        items: list[Any],
+        spec: RoutedSpec,
+        timeout: float | None,
+        deadline: float | None,
+        start: Callable[[str, RewardSpec, list[Any], list[int]], Future[list[R]]],
+        unrouted: Callable[[Any, int, str], R],
+    ) -> Future[list[R]]:
+        """Grade each route's items as one job (``start(route, spec, items, indexes)``), all
+        jobs submitted before any is waited on; ``unrouted(item, index, reason)`` is the
+        result of an item that matched no route."""
+        _check_arguments(timeout, deadline, self.pool is not None)
+        groups, lost = split(items, spec)
+        known = {i: unrouted(items[i], i, self._unrouted_reason(spec, items[i], i)) for i in lost}
+        parts: list[tuple[list[int], Future[list[R]]]] = []
+        try:
+            for route, indexes in groups.items():
+                chosen = [items[i] for i in indexes]
+                parts.append((indexes, start(route, spec.spec_of(route), chosen, indexes)))
+        except BaseException:
+            for _, future in parts:  # e.g. the pool closed midway: no half-graded batch
+                future.cancel()
+            raise
+        return gather(len(items), known, parts)
+
+    def _unrouted_reason(self, spec: RoutedSpec, item: Any, index: int) -> str:
+        """Why item ``index`` has no route; a sample that is malformed anyway says that."""
+        checked = _checked(item, index, self.max_chars)
+        if isinstance(checked, str):
+            return checked
+        return f"sample {index}: {spec.unrouted_reason(item)}"
 
     def _plan(
         self, spec: SpecLike, timeout: float | None, deadline: float | None
@@ -170,11 +250,9 @@ class Grader:
         """The parsed spec, its verifiers and each one's per-item deadline; checks the
         arguments before any work starts."""
         parsed = parse_spec(spec)
-        _check_timeout(timeout)
-        _check_timeout(deadline)
-        if deadline is not None and self.pool is None:
-            # In this thread nothing can interrupt a verifier, so a deadline would be a lie.
-            raise ValueError("a batch deadline needs worker processes (workers >= 1)")
+        if isinstance(parsed, RoutedSpec):
+            raise TypeError("a routed spec is graded part by part (_submit_routed)")
+        _check_arguments(timeout, deadline, self.pool is not None)
         verifiers = [e.verifier for e in parsed.entries]
         limit = timeout if timeout is not None else self.timeout
         return parsed, verifiers, [limit if limit is not None else v.timeout for v in verifiers]
@@ -187,10 +265,10 @@ class Grader:
         deadline: float | None,
         finish: Callable[[list[Verdict]], Any] | None,
         build: Callable[[RewardSpec, _Batch, Outcome], R],
-        first_index: int = 0,
+        indexes: Sequence[int] | None = None,
     ) -> Future[R]:
         parsed, verifiers, timeouts = self._plan(spec, timeout, deadline)
-        batch = _Batch.check(list(samples), self.max_chars, first_index)
+        batch = _Batch.check(list(samples), self.max_chars, indexes)
         result: Future[R] = Future()
 
         def complete(outcome: Outcome) -> R:
@@ -264,13 +342,20 @@ class _Batch:
     valid: list[Sample]
     #: Item index -> its row in ``valid`` (and in the pool's outcome).
     row_of: dict[int, int]
+    #: Item i's index in the caller's batch (i itself unless this is a route's part).
+    at: Sequence[int]
 
     @classmethod
-    def check(cls, items: list[Any], max_chars: int, first_index: int = 0) -> _Batch:
-        prepared = [_checked(obj, first_index + i, max_chars) for i, obj in enumerate(items)]
+    def check(cls, items: list[Any], max_chars: int, at: Sequence[int] | None = None) -> _Batch:
+        at = range(len(items)) if at is None else at
+        prepared = [_checked(obj, at[i], max_chars) for i, obj in enumerate(items)]
         indexes = [i for i, p in enumerate(prepared) if isinstance(p, Sample)]
         valid = [p for p in prepared if isinstance(p, Sample)]
-        return cls(items, prepared, valid, {i: n for n, i in enumerate(indexes)})
+        return cls(items, prepared, valid, {i: n for n, i in enumerate(indexes)}, at)
+
+    def sample_id(self, i: int) -> Any:
+        """The id of item i's Grade."""
+        return _sample_id(self.items[i], self.at[i])
 
 
 def _settle(result: Future[R], complete: Callable[[Outcome], R], outcome: Outcome) -> None:
@@ -306,13 +391,19 @@ def _relay(inner: Future[Outcome], result: Future[R], complete: Callable[[Outcom
 
 @dataclass(frozen=True)
 class _Prepare:
-    """What ``_Batch.check`` does to each item, run in the worker (picklable)."""
+    """What ``_Batch.check`` does to each item, run in the worker (picklable). ``indexed``:
+    items come as ``(index in the caller's batch, item)`` pairs."""
 
     max_chars: int
+    indexed: bool = False
     first_index: int = 0
 
-    def __call__(self, obj: object, index: int) -> Sample | Verdict:
-        sample = _checked(obj, self.first_index + index, self.max_chars)
+    def __call__(self, obj: Any, index: int) -> Sample | Verdict:
+        if self.indexed:
+            index, obj = obj
+        else:
+            index += self.first_index
+        sample = _checked(obj, index, self.max_chars)
         return sample if isinstance(sample, Sample) else Verdict.failed("invalid_input", sample)
 
 
@@ -334,23 +425,57 @@ def _check_timeout(timeout: float | None) -> None:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
 
 
-def _assemble(spec: RewardSpec, batch: _Batch, outcome: Outcome) -> list[Grade]:
+def _check_arguments(timeout: float | None, deadline: float | None, workers: bool) -> None:
+    _check_timeout(timeout)
+    _check_timeout(deadline)
+    if deadline is not None and not workers:
+        # In this thread nothing can interrupt a verifier, so a deadline would be a lie.
+        raise ValueError("a batch deadline needs worker processes (workers >= 1)")
+
+
+def _assemble(
+    spec: RewardSpec, batch: _Batch, outcome: Outcome, route: str | None = None
+) -> list[Grade]:
     rows, labels, weights = outcome.verdicts, spec.labels, spec.weights
     grades: list[Grade] = []
     for i, item in enumerate(batch.prepared):
-        sample_id = _sample_id(batch.items[i], i)
+        sample_id = batch.sample_id(i)
         if isinstance(item, str):
-            grades.append(invalid_grade(spec, sample_id, item))
+            grades.append(invalid_grade(spec, sample_id, item, route))
             continue
         verdicts = dict(zip(labels, rows[batch.row_of[i]], strict=True))
-        grades.append(Grade(sample_id, weighted_reward(weights, verdicts), verdicts))
+        grades.append(Grade(sample_id, weighted_reward(weights, verdicts), verdicts, route))
     return grades
 
 
-def invalid_grade(spec: RewardSpec, sample_id: Any, reason: str) -> Grade:
-    """The Grade of an item that could not be graded: every verdict ``invalid_input``."""
+def _finisher_build(
+    finish: Callable[[list[Verdict]], T],
+) -> Callable[[RewardSpec, _Batch, Outcome], list[tuple[Any, T]]]:
+    """The result builder of ``submit_finished`` for items checked in this thread."""
+
+    def build(spec: RewardSpec, batch: _Batch, outcome: Outcome) -> list[tuple[Any, T]]:
+        finished, rows = outcome.finished, outcome.verdicts
+        out: list[tuple[Any, T]] = []
+        for i, item in enumerate(batch.prepared):
+            if isinstance(item, str):
+                value = finish([Verdict.failed("invalid_input", item)] * len(spec.labels))
+            else:
+                n = batch.row_of[i]
+                value = finished[n] if n in finished else finish(rows[n])
+            out.append((batch.sample_id(i), value))
+        return out
+
+    return build
+
+
+def invalid_grade(spec: ParsedSpec, sample_id: Any, reason: str, route: str | None = None) -> Grade:
+    """The Grade of an item that could not be graded: every verdict ``invalid_input`` (for
+    a routed spec, every label of every route, unless ``route`` says whose labels)."""
     bad = Verdict.failed("invalid_input", reason)
-    return Grade(sample_id, 0.0, dict.fromkeys(spec.labels, bad))
+    labels = spec.labels
+    if route is not None and isinstance(spec, RoutedSpec):
+        labels = spec.spec_of(route).labels
+    return Grade(sample_id, 0.0, dict.fromkeys(labels, bad), route)
 
 
 # -- the shared graders behind the module-level `grade` -------------------------------

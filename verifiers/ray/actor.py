@@ -9,7 +9,7 @@ bounds how many); each chunk waits on the local pool without holding a thread.
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..core.model import Verdict
@@ -59,15 +59,15 @@ class NodeGrader:
         finish: Callable[[list[Verdict]], Any] | None,
         timeout: float | None,
         deadline: float | None,
-        first_index: int = 0,
+        indexes: Sequence[int] | None = None,
     ) -> list[Any]:
         """One chunk: ``finish(verdicts)`` per item, ``finish`` defaulting to ``pack``;
-        ``first_index`` is the chunk's place in its batch (reasons count from it)."""
+        ``indexes`` are the items' places in their batch (reasons and ids count by them)."""
         import asyncio
 
         future = self.grader.submit_finished(
             items, spec, finish or pack, timeout=timeout, deadline=deadline,
-            first_index=first_index,
+            indexes=indexes,
         )  # fmt: skip
         done: list[tuple[Any, Any]] = await asyncio.wrap_future(future)
         # The driver knows each item's id; only the values go back.

@@ -397,7 +397,7 @@ class RayGrader:
                 ref = actor.grade.remote(
                     chunk.items, job.spec, job.finish, job.timeout,
                     None if left is None else max(0.05, left - min(0.5, left / 10)),
-                    chunk.start,
+                    range(chunk.start, chunk.start + len(chunk.items)),
                 )  # fmt: skip
                 in_flight[ref] = (chunk, node_id, actor)
             if not in_flight:
