@@ -15,7 +15,8 @@ from typing import IO, Any
 
 from ..core.jsonl import parse_line
 from ..core.model import Grade, Sample, coerce_sample, size_problem
-from ..core.spec import RewardSpec, load_spec, parse_spec
+from ..core.route import ParsedSpec, RoutedSpec
+from ..core.spec import load_spec, parse_spec
 from ..engine import Grader, invalid_grade, stream_grades
 from .arguments import Subparsers, add_grading_arguments, grader_from
 from .files import count_lines, drop_partial_line, progress_bar
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if args.input != "-" and not Path(args.input).is_file():
         return _fail(f"input file {args.input!r} does not exist")
     done = _graded_ids(Path(args.output)) if args.resume else set()
-    summary = Summary(spec.labels)
+    summary = Summary.for_spec(spec)
     total = None if args.input == "-" else count_lines(Path(args.input))
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
@@ -110,7 +111,7 @@ def _fail(message: str) -> int:
 
 def _grade_stream(
     grader: Grader,
-    spec: RewardSpec,
+    spec: ParsedSpec,
     items: Iterator[Item],
     batch_size: int,
     sink: IO[str],
@@ -138,7 +139,7 @@ def _sample_of(item: Item) -> Sample | None:
 
 
 def _items(
-    source: IO[bytes], spec: RewardSpec, done: set[str], max_chars: int, summary: Summary
+    source: IO[bytes], spec: ParsedSpec, done: set[str], max_chars: int, summary: Summary
 ) -> Iterator[Item]:
     """Each input line as a Sample, or as an ``invalid_input`` Grade saying what is wrong."""
     for number, raw in enumerate(source, start=1):
@@ -154,12 +155,16 @@ def _items(
             sample = coerce_sample(obj)
             if isinstance(sample, Sample):
                 problem = size_problem(sample, max_chars)
+                if problem is None and isinstance(spec, RoutedSpec) and spec.choose(sample) is None:
+                    problem = spec.unrouted_reason(sample)  # said here, with the line number
                 if problem is None:
                     yield dataclasses.replace(sample, id=sample_id)
                     continue
             else:
                 problem = sample
-        yield invalid_grade(spec, sample_id, f"line {number}: {problem}")
+        # A line that is not a sample still counts under its route, as the library does.
+        route = spec.choose(obj) if isinstance(spec, RoutedSpec) else None
+        yield invalid_grade(spec, sample_id, f"line {number}: {problem}", route)
 
 
 def _key(sample_id: Any) -> str:
