@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 from fastapi import Request
 from verigrade.verifiers import (
     Grade,
+    ParsedSpec,
     PoolClosedError,
     PoolUnavailableError,
-    RewardSpec,
     SpecError,
     parse_spec,
 )
@@ -25,8 +25,8 @@ from .state import ServerState
 R = TypeVar("R")
 
 
-def parse(spec: Any) -> RewardSpec:
-    """The parsed spec, or 422 saying what is wrong with it."""
+def parse(spec: Any) -> ParsedSpec:
+    """The parsed spec (plain or routed), or 422 saying what is wrong with it."""
     try:
         return parse_spec(spec)
     except SpecError as exc:
@@ -46,7 +46,7 @@ async def grade_batch(
     state: ServerState,
     request: Request,
     samples: Sequence[Any],
-    spec: RewardSpec,
+    spec: ParsedSpec,
     *,
     route: str,
     timeout: float | None,
@@ -67,7 +67,7 @@ async def run_batch(
     state: ServerState,
     request: Request,
     count: int,
-    spec: RewardSpec,
+    spec: ParsedSpec,
     start: Callable[[float | None, float | None], Future[R]],
     *,
     route: str,
@@ -109,7 +109,7 @@ async def run_batch(
     finally:
         state.release(count)
     elapsed = time.perf_counter() - started
-    for name in {entry.verifier.name for entry in spec.entries}:
+    for name in set(spec.names.values()):
         state.metrics.grade_seconds.observe(elapsed, (("verifier", name),))
     state.metrics.items.inc((("route", route),), count)
     return result

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from verigrade.verifiers import Grade, Verdict
+from verigrade.verifiers import Grade, ParsedSpec, RewardSpec, Verdict
 
 from .metrics import Metrics
 
@@ -54,9 +54,11 @@ def grades_to_dicts(
                 "details": verdict.details if details else {},
             }
         reward = grade.reward
-        append(
-            {"id": grade.id, "reward": reward if isfinite(reward) else 0.0, "verdicts": verdicts}
-        )
+        result = {"id": grade.id, "reward": reward if isfinite(reward) else 0.0}
+        if grade.route is not None:
+            result["route"] = grade.route
+        result["verdicts"] = verdicts
+        append(result)
     return out
 
 
@@ -86,11 +88,30 @@ class ResultJson:
     A finisher for ``Grader.submit_finished``: picklable, and light to import in a worker
     (this module pulls in no web framework). Returns the bytes and the verdict statuses in
     spec order, for the server's metrics.
+
+    For a routed spec it is a ``RouteFinisher``: ``for_spec`` builds one over every label of
+    every route, and ``for_route`` the one of each route, which writes ``"route"`` and
+    returns its statuses over all the labels ("" for a label its route does not have), so
+    ``results_body`` counts every row against the same labels.
     """
 
     labels: tuple[str, ...]
     weights: Mapping[str, float]
     details: bool
+    route: str | None = None
+    #: The labels statuses come back over, when they differ from ``labels`` (a route's).
+    counted: tuple[str, ...] | None = None
+
+    @classmethod
+    def for_spec(cls, spec: ParsedSpec, details: bool) -> ResultJson:
+        """The finisher of a spec; for a routed spec, the one of a sample that matched no
+        route (``RoutedSpec.unrouted``), whose ``for_route`` gives each route's."""
+        plain = spec if isinstance(spec, RewardSpec) else spec.unrouted
+        return cls(tuple(plain.labels), plain.weights, details)
+
+    def for_route(self, route: str | None, spec: RewardSpec) -> ResultJson:
+        """The finisher of one route of the routed spec this one was made ``for_spec``."""
+        return ResultJson(tuple(spec.labels), spec.weights, self.details, route, self.labels)
 
     def __call__(self, verdicts: list[Verdict]) -> tuple[bytes, tuple[str, ...]]:
         # One flat pass (this runs per sample in every worker): the reward as
@@ -110,12 +131,19 @@ class ResultJson:
                 "reason": verdict.reason,
                 "details": verdict.details if details else {},
             }
-        payload = {"reward": reward if isfinite(reward) else 0.0, "verdicts": out}
+        payload: dict[str, Any] = {"reward": reward if isfinite(reward) else 0.0}
+        if self.route is not None:
+            payload["route"] = self.route
+        payload["verdicts"] = out
         try:
             body = orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
         except orjson.JSONEncodeError:  # details orjson cannot take natively: the slow path
             body = dumps(payload)
-        return body[1:], tuple(verdict.status for verdict in verdicts)
+        statuses: tuple[str, ...] = tuple(verdict.status for verdict in verdicts)
+        if self.counted is not None:
+            by_label: dict[str, str] = dict(zip(self.labels, statuses, strict=True))
+            statuses = tuple(by_label.get(label, "") for label in self.counted)
+        return body[1:], statuses
 
 
 def results_body(
@@ -124,11 +152,12 @@ def results_body(
     counts: dict[tuple[str, str], int],
 ) -> bytes:
     """``{"results": [...]}`` spliced from ``(id, ResultJson output)`` pairs; tallies the
-    (label, status) counts."""
+    (label, status) counts (a status "" is a label the row's route does not have)."""
     parts = []
     for sample_id, (rest, statuses) in rows:
         for key in zip(labels, statuses, strict=True):
-            counts[key] = counts.get(key, 0) + 1
+            if key[1]:
+                counts[key] = counts.get(key, 0) + 1
         if type(sample_id) is int:  # the common ids, without a serialiser call each
             encoded = str(sample_id).encode()
         elif type(sample_id) is str and sample_id.isascii() and sample_id.isalnum():

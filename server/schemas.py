@@ -49,8 +49,19 @@ class GradeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     spec: str | list[str] | dict[str, Any] = Field(
-        description="a verifier name, a list of names, or {name: weight | {weight, ...options}}",
-        examples=[{"think_format": 0.5, "math": 1.0}],
+        description="a verifier name, a list of names, or {name: weight | {weight, ...options}}; "
+        'or {"route": {"field": <metadata key>, "specs": {<value>: <spec>}, "default": <spec>}} '
+        "to grade each sample with the spec its metadata names",
+        examples=[
+            {"think_format": 0.5, "math": 1.0},
+            {
+                "route": {
+                    "field": "data_source",
+                    "specs": {"openai/gsm8k": {"math": 1.0, "think_format": 0.1}},
+                    "default": {"think_format": 1.0},
+                }
+            },
+        ],
     )
     samples: list[SampleIn]
     options: GradeOptions | None = None
@@ -70,6 +81,10 @@ class GradeOut(BaseModel):
 
     id: Any
     reward: float
+    route: str | None = Field(
+        None,
+        description="with a routed spec: the route taken (absent when the sample matched none)",
+    )
     verdicts: dict[str, VerdictOut]
 
 

@@ -71,7 +71,7 @@ def decode(response: httpx.Response, samples: Sequence[SampleLike], offset: int)
             for label, v in result["verdicts"].items()
         }
         grade_id = result["id"] if _has_id(sample) else offset + i
-        grades.append(Grade(grade_id, result["reward"], verdicts))
+        grades.append(Grade(grade_id, result["reward"], verdicts, result.get("route")))
     return grades
 
 

@@ -83,7 +83,7 @@ async def grade(request: Request, state: StateDep) -> Response:
         raise bad_request(f"options.details must be true or false, got {details!r}")
     spec = parse(body["spec"])
     # The workers serialise each sample's result as they finish it; this thread splices.
-    finish = ResultJson(tuple(spec.labels), spec.weights, details)
+    finish = ResultJson.for_spec(spec, details)
     rows = await run_batch(
         state,
         request,
@@ -98,5 +98,5 @@ async def grade(request: Request, state: StateDep) -> Response:
         return Response(status_code=499)  # nginx's "client closed request"; nobody reads it
     counts: dict[tuple[str, str], int] = {}
     content = results_body(rows, spec.labels, counts)
-    record_counts(state.metrics, counts, {e.label: e.verifier.name for e in spec.entries})
+    record_counts(state.metrics, counts, spec.names)
     return Response(content, media_type="application/json")

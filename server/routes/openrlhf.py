@@ -150,7 +150,7 @@ async def _grade(request: Request, state: StateDep, parsed: RewardSpec) -> Respo
         return Response(status_code=499)
     counts: dict[tuple[str, str], int] = {}
     results = grades_to_dicts(grades, details=False, counts=counts)
-    record_counts(state.metrics, counts, {e.label: e.verifier.name for e in parsed.entries})
+    record_counts(state.metrics, counts, parsed.names)
     if settings.openrlhf_strict:
         why = refused(grades)
         if why is not None:
