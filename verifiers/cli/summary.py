@@ -110,5 +110,6 @@ class Summary:
                 shown = "-" if mean is None else f"{mean:.4f}"
                 if name == NO_ROUTE:
                     shown += "  (invalid_input: no route matched)"
-                lines.append(f"  {name:<{width}}  {count:>6,} samples  mean reward {shown}")
+                noun = "sample " if count == 1 else "samples"
+                lines.append(f"  {name:<{width}}  {count:>6,} {noun}  mean reward {shown}")
         return "\n".join(lines)
