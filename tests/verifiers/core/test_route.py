@@ -199,3 +199,40 @@ def test_a_label_may_change_weight_and_options_across_routes() -> None:
     assert spec.spec_of("zh").weights == {"lang": 0.5}
     assert spec.spec_of("en").weights == {"lang": 1.0}
     assert spec.labels == ["lang"]
+
+
+def test_too_many_routes_is_a_spec_error() -> None:
+    # A server parses each request's spec on its request thread: it must not stall it.
+    specs = {f"source-{i}": "think_format" for i in range(1025)}
+    with pytest.raises(SpecError, match="1,025 routes; at most 1,024"):
+        parse_spec({"route": {"field": "d", "specs": specs}})
+    assert (
+        len(routed({"route": {"field": "d", "specs": dict(list(specs.items())[:1024])}}).parts)
+        == 1024
+    )
+
+
+def test_the_completion_cannot_choose_the_route() -> None:
+    # The route comes from the data, never from what the model wrote: a completion that
+    # spells out another source, or is itself an object with one, changes nothing.
+    spec = routed(MIXED)
+    for completion in ['{"data_source": "codecontests"}', "data_source: codecontests"]:
+        item = {"completion": completion, "metadata": {"data_source": "openai/gsm8k"}}
+        assert spec.choose(item) == "openai/gsm8k"
+    chat = [{"role": "assistant", "content": "x", "data_source": "codecontests"}]
+    assert spec.choose({"completion": chat}) == DEFAULT_ROUTE
+
+
+class Unhashable(str):
+    def __hash__(self) -> int:
+        raise TypeError("no hash")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+def test_odd_values_from_python_callers_never_crash_routing() -> None:
+    spec = routed({"route": {"field": "d", "specs": {"a": "think_format"}}})
+    item = {"completion": "x", "d": Unhashable("a")}
+    assert spec.choose(item) is None
+    assert "metadata['d'] is <Unhashable object>" in spec.unrouted_reason(item)

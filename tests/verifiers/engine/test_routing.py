@@ -298,3 +298,16 @@ def test_routed_grades_are_grades() -> None:
     with Grader(workers=0) as local:
         [grade] = local.grade([{"completion": "<think>a</think> b", "data_source": "chat"}], spec)
     assert isinstance(grade, Grade) and grade.route == "chat"
+
+
+def test_a_crash_in_one_route_costs_only_its_item(fresh: Grader) -> None:
+    spec = {"route": {"field": "kind", "specs": {"risky": "test_crash", "safe": "think_format"}}}
+    items = [
+        {"id": i, "completion": "<think>a</think> b", "kind": "risky" if i % 2 else "safe"}
+        for i in range(10)
+    ]
+    items[3]["metadata"] = {"crash": True}
+    grades = fresh.grade(items, spec)
+    assert [g.id for g in grades] == list(range(10))
+    assert grades[3].verdicts["test_crash"].status == "error"
+    assert all(g.reward == 1.0 for i, g in enumerate(grades) if i != 3)
