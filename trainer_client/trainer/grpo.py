@@ -606,10 +606,12 @@ def step_metrics(
         "reward/std": float(rewards.std(correction=0)),
         "groups/zero_std_frac": float((groups.std(1, correction=0) == 0).float().mean()),
     }
-    for name in grades[0].verdicts if grades else ():
+    # Every label of the step, first seen first: with a routed spec (mixed-domain data)
+    # samples have their route's labels, so each mean is over the samples that have it.
+    for name in dict.fromkeys(label for g in grades for label in g.verdicts):
         if f"reward/{name}" in metrics:
             raise ValueError(f"reward label {name!r} clashes with the metric reward/{name}")
-        scores = [float(g.verdicts[name].score) for g in grades]
+        scores = [float(g.verdicts[name].score) for g in grades if name in g.verdicts]
         metrics[f"reward/{name}"] = sum(scores) / len(scores)
     metrics.update({k: v / n_updates for k, v in update_sums.items()})
     eos_hit = (rollout.completions == eos_id) & rollout.completion_mask.bool()
