@@ -10,7 +10,9 @@ unknown source, interleaved as a shuffled verl batch would be. Timed on one warm
 - parts, side by side: every part submitted, then all waited on (the routed path's peer:
   it does the same, so the ratio is routing's own overhead);
 - every verifier on every sample: one plain spec with all the routes' verifiers (what
-  routing saves).
+  routing saves);
+- the server's path, routed and parts side by side: ``submit_finished`` with the server's
+  worker-side JSON finisher (``ResultJson``), as ``POST /v1/grade`` grades.
 
 The repeats interleave the four, in a rotating order, so drift on a shared machine hits
 them alike; the best of each is reported. The math verifier caches parsed answers, so after
@@ -30,6 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from data_path import find_data
+from verigrade.server.results import ResultJson
 from verigrade.verifiers import Grader, RoutedSpec, parse_spec
 
 ROUTES: dict[str, Any] = {
@@ -103,11 +106,24 @@ def main() -> None:
         def everything() -> None:
             grader.grade(batch, EVERYTHING)
 
+        def server_routed() -> None:
+            grader.submit_finished(batch, spec, ResultJson.for_spec(spec, True)).result()
+
+        def server_parts() -> None:
+            futures = []
+            for name, items in parts.items():
+                part = spec.spec_of(name)
+                futures.append(grader.submit_finished(items, part, ResultJson.for_spec(part, True)))
+            for future in futures:
+                future.result()
+
         runs: dict[str, Callable[[], None]] = {
             "routed (one call)": routed,
             "parts, side by side": side_by_side,
             "parts, one after another": one_after_another,
             "every verifier on every sample": everything,
+            "server path: routed": server_routed,
+            "server path: parts side by side": server_parts,
         }
         best = dict.fromkeys(runs, float("inf"))
         order = list(runs)
@@ -135,6 +151,8 @@ def main() -> None:
     print(
         f"routed / every verifier:          {routed_s / best['every verifier on every sample']:.2f}"
     )
+    server = best["server path: routed"] / best["server path: parts side by side"]
+    print(f"server path, routed / parts side by side: {server:.2f}")
     print(f"choosing a route: {choose_us:.2f} us per item on the caller's thread")
 
 
