@@ -114,7 +114,8 @@ class RoutedSpec:
         if isinstance(value, str):
             try:
                 if value in self._by_name:
-                    return value
+                    # A str subclass (numpy.str_ from a dataframe) comes back as plain str.
+                    return value if type(value) is str else str.__str__(value)
             except Exception:  # a str subclass that cannot hash: no route, not a crash
                 pass
         return DEFAULT_ROUTE if self.default is not None else None

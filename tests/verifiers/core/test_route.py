@@ -236,3 +236,12 @@ def test_odd_values_from_python_callers_never_crash_routing() -> None:
     item = {"completion": "x", "d": Unhashable("a")}
     assert spec.choose(item) is None
     assert "metadata['d'] is <Unhashable object>" in spec.unrouted_reason(item)
+
+
+class Tagged(str):
+    """A str subclass, as numpy.str_ from a dataframe column is."""
+
+
+def test_a_str_subclass_routes_and_the_route_is_a_plain_str() -> None:
+    route = routed(MIXED).choose({"completion": "x", "data_source": Tagged("codecontests")})
+    assert route == "codecontests" and type(route) is str
