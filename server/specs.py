@@ -12,13 +12,13 @@ import json
 import re
 from pathlib import Path
 
-from verigrade.verifiers import RewardSpec, SpecError, parse_spec
+from verigrade.verifiers import ParsedSpec, SpecError, parse_spec
 
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 """A spec name: one URL path segment that no launcher or shell splits or quotes."""
 
 
-def load_named_specs(path: str | Path) -> dict[str, RewardSpec]:
+def load_named_specs(path: str | Path) -> dict[str, ParsedSpec]:
     """Every spec of the file, parsed and checked; a bad file or spec is one
     ``SpecError`` naming the file and the spec."""
     where = str(path)
@@ -33,7 +33,7 @@ def load_named_specs(path: str | Path) -> dict[str, RewardSpec]:
             f"the spec file {where} must be a JSON object of named specs, e.g. "
             '{"r1": {"math": 1.0, "think_format": 0.1}}'
         )
-    specs: dict[str, RewardSpec] = {}
+    specs: dict[str, ParsedSpec] = {}
     for name, spec in raw.items():
         if not NAME.fullmatch(name):
             raise SpecError(

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
-from verigrade.verifiers import RewardSpec, SpecError, load_spec
+from verigrade.verifiers import ParsedSpec, SpecError, load_spec
 
 from ..body import check_batch, json_type, read_json_object
 from ..deps import Authorized, StateDep
@@ -114,7 +114,7 @@ async def openrlhf_named(
 ) -> Response:
     """``/v1/openrlhf`` with the spec the server's spec file names ``name``: no commas or
     quotes in the URL, so it survives OpenRLHF splitting ``--reward.remote_url``."""
-    named: dict[str, RewardSpec] = getattr(request.app.state, "named_specs", {})
+    named: dict[str, ParsedSpec] = getattr(request.app.state, "named_specs", {})
     parsed = named.get(name)
     if parsed is None:
         known = ", ".join(sorted(named)) or "none: start the server with --specs FILE"
@@ -122,7 +122,7 @@ async def openrlhf_named(
     return await _grade(request, state, parsed)
 
 
-async def _grade(request: Request, state: StateDep, parsed: RewardSpec) -> Response:
+async def _grade(request: Request, state: StateDep, parsed: ParsedSpec) -> Response:
     settings = state.settings
     body = await read_json_object(request, settings.max_body_bytes)
     queries = check_batch(body.get("query"), settings, "query") if "query" in body else None

@@ -11,9 +11,17 @@ Everything outside this package imports from here, never from those modules.
 from __future__ import annotations
 
 from .affinity import cpus_for_workers, pin_process
-from .grader import DEFAULT_MAX_CHARS, Grader, default_workers, grade, invalid_grade, shared_grader
+from .grader import (
+    DEFAULT_MAX_CHARS,
+    Grader,
+    default_workers,
+    grade,
+    invalid_grade,
+    shared_grader,
+    unrouted_reason,
+)
 from .grader import _sample_id as sample_id
-from .routing import RouteFinisher
+from .routing import RouteFinisher, gather, split
 from .stream import Submit, stream_grades
 from .worker import run_verifier
 
@@ -31,4 +39,7 @@ __all__ = [
     "sample_id",
     "shared_grader",
     "stream_grades",
+    "gather",
+    "split",
+    "unrouted_reason",
 ]

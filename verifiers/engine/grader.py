@@ -238,11 +238,7 @@ class Grader:
         return gather(len(items), known, parts)
 
     def _unrouted_reason(self, spec: RoutedSpec, item: Any, index: int) -> str:
-        """Why item ``index`` has no route; a sample that is malformed anyway says that."""
-        checked = _checked(item, index, self.max_chars)
-        if isinstance(checked, str):
-            return checked
-        return f"sample {index}: {spec.unrouted_reason(item)}"
+        return unrouted_reason(spec, item, index, self.max_chars)
 
     def _plan(
         self, spec: SpecLike, timeout: float | None, deadline: float | None
@@ -466,6 +462,14 @@ def _finisher_build(
         return out
 
     return build
+
+
+def unrouted_reason(spec: RoutedSpec, item: Any, index: int, max_chars: int) -> str:
+    """Why item ``index`` has no route; a sample that is malformed anyway says that."""
+    checked = _checked(item, index, max_chars)
+    if isinstance(checked, str):
+        return checked
+    return f"sample {index}: {spec.unrouted_reason(item)}"
 
 
 def invalid_grade(spec: ParsedSpec, sample_id: Any, reason: str, route: str | None = None) -> Grade:

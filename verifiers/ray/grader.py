@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pickle import loads
@@ -25,8 +25,9 @@ from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from ..core.model import Grade, Verdict, weighted_reward
-from ..core.spec import RewardSpec, SpecLike, parse_spec
-from ..engine import DEFAULT_MAX_CHARS, sample_id
+from ..core.route import RoutedSpec
+from ..core.spec import SpecLike, parse_spec
+from ..engine import DEFAULT_MAX_CHARS, gather, invalid_grade, sample_id, split, unrouted_reason
 from .actor import NodeGrader, PoolCounters, pack
 from .view import ClusterPool
 
@@ -59,6 +60,16 @@ class _Job:
     timeout: float | None
     deadline: float | None
     result: Future[Any]
+    #: Each item's place in the caller's batch, when this job is one route's part of it.
+    indexes: list[int] | None = None
+    #: The route of a routed spec this job grades (its Grades say so).
+    route: str | None = None
+
+    def places(self, start: int, count: int) -> Sequence[int]:
+        """Where items ``start`` to ``start + count`` sit in the caller's batch."""
+        if self.indexes is None:
+            return range(start, start + count)
+        return self.indexes[start : start + count]
 
 
 class RayGrader:
@@ -338,7 +349,7 @@ class RayGrader:
         timeout: float | None,
         deadline: float | None,
     ) -> Future[Any]:
-        parsed: RewardSpec = parse_spec(spec)  # a bad spec raises here, before any work
+        parsed = parse_spec(spec)  # a bad spec raises here, before any work
         for value in (timeout, deadline):
             if value is not None and not value > 0:
                 raise ValueError(f"timeout must be a positive number of seconds, got {value!r}")
@@ -346,10 +357,49 @@ class RayGrader:
             from ..core.errors import PoolClosedError
 
             raise PoolClosedError("this RayGrader is closed")
+        if isinstance(parsed, RoutedSpec):
+            return self._start_routed(items, parsed, finish, timeout, deadline)
         result: Future[Any] = Future()
         job = _Job(items, spec, parsed.labels, parsed.weights, finish, timeout, deadline, result)
         threading.Thread(target=self._run, args=(job,), daemon=True, name="raygrader").start()
         return result
+
+    def _start_routed(
+        self,
+        items: list[Any],
+        spec: RoutedSpec,
+        finish: Any,
+        timeout: float | None,
+        deadline: float | None,
+    ) -> Future[Any]:
+        """A routed batch as one job per route, all started at once (each is an ordinary
+        batch of its route's spec to the actors), gathered back into the caller's order."""
+        if finish is not None and not callable(getattr(finish, "for_route", None)):
+            raise TypeError(
+                "a routed spec needs a finisher with a for_route(route, spec) method "
+                "(RouteFinisher): each route has its own verdict labels"
+            )
+        groups, lost = split(items, spec)
+        known: dict[int, Any] = {}
+        for i in lost:
+            reason = unrouted_reason(spec, items[i], i, self.max_chars)
+            own = sample_id(items[i], i)
+            if finish is None:
+                known[i] = invalid_grade(spec, own, reason)
+            else:
+                failed = [Verdict.failed("invalid_input", reason)] * len(spec.labels)
+                known[i] = (own, finish.for_route(None, spec.unrouted)(failed))
+        parts: list[tuple[list[int], Future[list[Any]]]] = []
+        for route, indexes in groups.items():
+            part = spec.spec_of(route)
+            job = _Job(
+                [items[i] for i in indexes], part, part.labels, part.weights,
+                None if finish is None else finish.for_route(route, part),
+                timeout, deadline, Future(), indexes, route,
+            )  # fmt: skip
+            threading.Thread(target=self._run, args=(job,), daemon=True, name="raygrader").start()
+            parts.append((indexes, job.result))
+        return gather(len(items), known, parts)
 
     def _run(self, job: _Job) -> None:
         try:
@@ -397,7 +447,7 @@ class RayGrader:
                 ref = actor.grade.remote(
                     chunk.items, job.spec, job.finish, job.timeout,
                     None if left is None else max(0.05, left - min(0.5, left / 10)),
-                    range(chunk.start, chunk.start + len(chunk.items)),
+                    job.places(chunk.start, len(chunk.items)),
                 )  # fmt: skip
                 in_flight[ref] = (chunk, node_id, actor)
             if not in_flight:
@@ -488,14 +538,15 @@ class RayGrader:
                 f"RayGrader: a chunk of {len(chunk.items)} items came back with {len(values)}"
             )
         out: list[Any] = []
-        labels, weights, items = job.labels, job.weights, job.items
+        labels, weights, items, route = job.labels, job.weights, job.items, job.route
+        places = job.places(chunk.start, len(values))
         for i, value in enumerate(values, chunk.start):
-            own = sample_id(items[i], i)
+            own = sample_id(items[i], places[i - chunk.start])
             if job.finish is None:  # packed verdicts (actor.pack): rebuild the Grade
                 verdicts = {
                     label: Verdict(*f) for label, f in zip(labels, loads(value), strict=True)
                 }
-                out.append(Grade(own, weighted_reward(weights, verdicts), verdicts))
+                out.append(Grade(own, weighted_reward(weights, verdicts), verdicts, route))
             else:
                 out.append((own, value))
         return out

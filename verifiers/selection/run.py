@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..core.model import Grade, Sample, Text
-from ..core.spec import RewardSpec, SpecLike, parse_spec
+from ..core.route import ParsedSpec
+from ..core.spec import SpecLike, parse_spec
 from ..engine import DEFAULT_MAX_CHARS, invalid_grade, shared_grader, stream_grades
 from .candidates import Candidate, Line, read_line
 from .choose import Decision, choose
@@ -145,7 +146,7 @@ class _State:
     they first appeared."""
 
     def __init__(
-        self, options: SelectOptions, spec: RewardSpec, first_line: int, done: set[str]
+        self, options: SelectOptions, spec: ParsedSpec, first_line: int, done: set[str]
     ) -> None:
         self.options = options
         self.spec = spec

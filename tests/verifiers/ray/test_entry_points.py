@@ -74,6 +74,15 @@ def test_serve_grades_on_the_cluster(cluster: LocalCluster) -> None:
             results = httpx.post(f"{url}/v1/grade", json=body, timeout=60).json()["results"]
             expected = grade(SAMPLES, "think_format", workers=1)
             assert [(r["id"], r["reward"]) for r in results] == [(g.id, g.reward) for g in expected]
+        # A routed spec through the server's finisher (one per route) on the cluster.
+        routed = {"route": {"field": "kind", "specs": {"a": "think_format"}}}
+        mixed = [{**s, "metadata": {"kind": "a" if s["id"] % 3 else "b"}} for s in SAMPLES]
+        body = {"spec": routed, "samples": mixed}
+        results = httpx.post(f"{url}/v1/grade", json=body, timeout=60).json()["results"]
+        local = grade(mixed, routed, workers=1)
+        assert [(r["id"], r["reward"], r.get("route")) for r in results] == [
+            (g.id, g.reward, g.route) for g in local
+        ]
         # Two HTTP workers share one actor per node, not one each.
         assert len(_verigrade_actors() - before) == 2
         metrics = httpx.get(f"{url}/metrics", timeout=10).text

@@ -184,3 +184,26 @@ def test_graders_with_the_same_settings_share_the_node_actors(
     # Other settings make another Grader inside the actor: those never share.
     with RayGrader(cluster.address, timeout=7.0) as other:
         assert set(other.actors().values()).isdisjoint(grader.actors().values())
+
+
+def test_routed_spec_matches_local_grading(grader: RayGrader) -> None:
+    # A mixed batch: each sample's route picks its sub-spec; one route's samples are
+    # spread over chunks of both actors; unrouted and malformed items keep their place.
+    spec = {
+        "route": {
+            "field": "data_source",
+            "specs": {"gsm8k": {"math": 1.0, "think_format": 0.5}, "fmt": "think_format"},
+        }
+    }
+    items: list[Any] = []
+    for i, item in enumerate(math_items(40)):
+        source = ["gsm8k", "fmt", "gsm8k", "wiki"][i % 4]
+        items.append({**item, "metadata": {"data_source": source}})
+    items[9] = 42
+    got = grader.grade(items, spec)
+    local = grade(items, spec, workers=1)
+    assert [(g.id, g.reward, g.route) for g in got] == [(g.id, g.reward, g.route) for g in local]
+    assert [{k: (v.status, v.reason) for k, v in g.verdicts.items()} for g in got] == [
+        {k: (v.status, v.reason) for k, v in g.verdicts.items()} for g in local
+    ]
+    assert {g.route for g in got} == {"gsm8k", "fmt", None}
