@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from .client import Sandbox, Session, default_sandbox
 from .errors import SandboxDegraded, SandboxError, SandboxUnavailable, WireError
+from .extras import RunExtras, Wiring, run_extras
 from .limits import Limits
 from .result import RunResult, RunStatus
 
 __all__ = [
     "Limits",
+    "RunExtras",
     "RunResult",
     "RunStatus",
     "Sandbox",
@@ -21,5 +23,7 @@ __all__ = [
     "SandboxUnavailable",
     "Session",
     "WireError",
+    "Wiring",
     "default_sandbox",
+    "run_extras",
 ]

@@ -32,6 +32,8 @@ from . import wire
 from .errors import SandboxDegraded as SandboxDegraded
 from .errors import SandboxError as SandboxError
 from .errors import SandboxUnavailable as SandboxUnavailable
+from .extras import RunExtras
+from .extras import current as current_extras
 from .limits import Limits
 from .result import RunResult
 
@@ -82,30 +84,46 @@ class _Run:
         limits: Limits,
         setup: bytes,
         stdin: bytes | None,
+        stdio: tuple[int, int] | None = None,
+        collect: bool = False,
     ) -> None:
+        """``stdio``: the child's stdin and stdout, taken over (closed once sent) instead of
+        pipes of ours; ``collect``: a sixth pipe on which the server sends back a file."""
         self.control = control
         self._restart = restart
         self.limits = limits
         self.started = time.monotonic()
-        stdin_r, stdin_w = os.pipe()
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        to_r, to_w = os.pipe()
-        from_r, from_w = os.pipe()
-        child_fds = [stdin_r, out_w, err_w, to_r, from_w]
+        # In the child's order: stdin, stdout, stderr, to-child, from-child (, collect).
+        child_fds: list[int] = list(stdio) if stdio is not None else []
+        ours: list[int] = []
+        stdin_w = out_r = collect_r = -1
         try:
+            if stdio is None:
+                stdin_w = _pipe(ours, child_fds, child_reads=True)
+                out_r = _pipe(ours, child_fds, child_reads=False)
+            err_r = _pipe(ours, child_fds, child_reads=False)
+            to_w = _pipe(ours, child_fds, child_reads=True)
+            from_r = _pipe(ours, child_fds, child_reads=False)
+            if collect:
+                collect_r = _pipe(ours, child_fds, child_reads=False)
             socket.send_fds(control, [message], child_fds)
+        except BaseException:
+            for fd in ours:
+                os.close(fd)
+            raise
         finally:
             for fd in child_fds:
                 os.close(fd)
-        for fd in (stdin_w, to_w, out_r, err_r, from_r):
+        for fd in ours:
             os.set_blocking(fd, False)
-        self.stdout = _Stream(out_r)
+        # A wired run's stdout is the caller's: nothing of it passes here.
+        self.stdout = _Stream(out_r, open=stdio is None)
         self.stderr = _Stream(err_r)
         self.replies = _Stream(from_r)
+        self.collected = _Stream(collect_r, open=collect)
         self.pending: dict[int, bytearray] = {}
         self.to_child: int | None = to_w
-        self.stdin_w: int | None = stdin_w
+        self.stdin_w: int | None = stdin_w if stdin_w >= 0 else None
         # What pump() polls; None when a descriptor opened, closed or changed direction.
         self._poller: select.poll | None = None
         # Written now, not on pump()'s first turn: the child reads its setup as soon as it is
@@ -114,7 +132,8 @@ class _Run:
         if stdin:
             self.queue(stdin_w, stdin)
         else:
-            os.close(stdin_w)
+            if stdin_w >= 0:
+                os.close(stdin_w)
             self.stdin_w = None
         self.exit: dict[str, Any] | None = None
         self.truncated = False
@@ -151,7 +170,7 @@ class _Run:
     def _poll_set(self) -> select.poll:
         # poll, not select: a busy server's descriptors can be numbered past 1024.
         poller = select.poll()
-        for stream in (self.stdout, self.stderr, self.replies):
+        for stream in self._streams():
             if stream.open:
                 poller.register(stream.fd, select.POLLIN)
         poller.register(self.control.fileno(), select.POLLIN)
@@ -195,8 +214,11 @@ class _Run:
                 os.close(fd)  # EOF on stdin: programs that read to the end can finish
                 self.stdin_w = None
 
+    def _streams(self) -> tuple[_Stream, ...]:
+        return (self.stdout, self.stderr, self.replies, self.collected)
+
     def _read(self, fd: int) -> None:
-        stream = next(s for s in (self.stdout, self.stderr, self.replies) if s.fd == fd)
+        stream = next(s for s in self._streams() if s.fd == fd)
         try:
             chunk = os.read(fd, 1 << 16)
         except BlockingIOError:
@@ -204,6 +226,10 @@ class _Run:
         if not chunk:
             stream.open = False
             self._poller = None
+            return
+        if stream is self.collected:
+            # From the server, which sends at most the cap; bounded here all the same.
+            stream.data += chunk[: max(self.limits.output_bytes + 2 - len(stream.data), 0)]
             return
         if stream is self.replies:
             stream.data += chunk
@@ -240,7 +266,7 @@ class _Run:
         """Collect what the dead tree left in the pipes (bounded: a leak must not stall us)."""
         deadline = time.monotonic() + 0.5
         while time.monotonic() < deadline:
-            streams = [s for s in (self.stdout, self.stderr, self.replies) if s.open]
+            streams = [s for s in self._streams() if s.open]
             if not streams:
                 break
             poller = select.poll()
@@ -284,8 +310,9 @@ class _Run:
         if self.stdin_w is not None:
             os.close(self.stdin_w)
             self.stdin_w = None
-        for stream in (self.stdout, self.stderr, self.replies):
-            os.close(stream.fd)
+        for stream in self._streams():
+            if stream.fd >= 0:
+                os.close(stream.fd)
         self.pending.clear()
         self._poller = None
 
@@ -304,6 +331,7 @@ class _Run:
         error = self.setup_error
         if error is None and not self.ready and code == wire.SETUP_FAILED:
             error = "the child failed before the program started"
+        collected, collect_error = self._collected()
         return RunResult(
             exit_code=None if sig is not None else code,
             signal=sig,
@@ -315,11 +343,36 @@ class _Run:
             cpu_seconds=cpu,
             sandbox_error=error,
             memory_exceeded=bool(exit.get("oom")),
+            collected=collected,
+            collect_error=collect_error,
         )
+
+    def _collected(self) -> tuple[bytes | None, str | None]:
+        """The file the server read back (``F`` + its bytes), or why there is none (``E`` + why)."""
+        if self.collected.fd < 0:
+            return None, None
+        data = bytes(self.collected.data)
+        if data[:1] == b"F" and not self.collected.open:
+            return data[1:], None
+        if data[:1] == b"E":
+            return None, data[1:].decode("utf-8", "replace")[:200]
+        return None, "the file was not read back"
+
+
+def _pipe(ours: list[int], child: list[int], *, child_reads: bool) -> int:
+    """A pipe between this process and a run's child: one end appended to ``child``, the other
+    to ``ours`` and returned (both lists are closed by the caller on failure)."""
+    read, write = os.pipe()
+    mine, theirs = (write, read) if child_reads else (read, write)
+    ours.append(mine)
+    child.append(theirs)
+    return mine
 
 
 @functools.lru_cache(maxsize=256)
-def _run_message(mode: str, argv: tuple[str, ...], session: bool, limits: Limits) -> bytes:
+def _run_message(
+    mode: str, argv: tuple[str, ...], session: bool, limits: Limits, collect: str | None = None
+) -> bytes:
     """The fork server's run request; a grader sends the same few over and over."""
     request = {
         "op": "run",
@@ -328,6 +381,8 @@ def _run_message(mode: str, argv: tuple[str, ...], session: bool, limits: Limits
         "session": session,
         "limits": limits.to_wire(),
     }
+    if collect is not None:
+        request["collect"] = collect
     return json.dumps(request).encode()
 
 
@@ -663,13 +718,34 @@ class Sandbox:
         files: Mapping[str, bytes | tuple[bytes, int]],
         stdin: bytes | None,
         session: bool = False,
+        extras: RunExtras | None = None,
     ) -> _Run:
-        self._ensure()
-        self._finish_abandoned()
-        message = _run_message(mode, tuple(argv), session, limits)
+        # A wiring is taken first, so that it is closed however this ends: the other end of
+        # its pipes must see end-of-file if this run never starts.
+        stdio = extras.stdio.take() if extras is not None and extras.stdio is not None else None
+        try:
+            if stdio is not None and stdin:
+                raise TypeError("a run with wired stdio takes no stdin bytes")
+            self._ensure()
+            self._finish_abandoned()
+        except BaseException:
+            for fd in stdio or ():
+                os.close(fd)
+            raise
+        collect = extras.collect if extras is not None else None
+        if extras is not None and extras.args:
+            argv = [*argv, *extras.args]
+        message = _run_message(mode, tuple(argv), session, limits, collect)
         try:
             run = _Run(
-                self._control, self._restart, message, limits, _setup_bytes(program, files), stdin
+                self._control,
+                self._restart,
+                message,
+                limits,
+                _setup_bytes(program, files),
+                stdin,
+                stdio,
+                collect is not None,
             )
         except OSError as error:  # the server went away between runs
             self._restart(f"cannot reach the fork server: {error}")
@@ -699,10 +775,13 @@ class Sandbox:
         stdin: bytes = b"",
         files: Mapping[str, bytes | tuple[bytes, int]] | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        extras: RunExtras | None = None,
     ) -> RunResult:
         """Execute ``argv`` (absolute path first) in a fresh working directory.
 
         ``files`` are written into that directory first (name → bytes, or (bytes, mode)).
+        ``extras`` (arguments, wired stdio, a file to read back; see
+        :mod:`verigrade.sandbox.extras`) default to those of the enclosing ``run_extras``.
 
         Raises:
             TypeError: ``argv`` is a string (each character would be taken for an argument).
@@ -712,20 +791,30 @@ class Sandbox:
                 "argv must be a list of strings, absolute path first (run_python "
                 "runs Python source)"
             )
+        extras = extras or current_extras()
         with self._lock:
-            run = self._start("exec", b"", argv, limits, files or {}, stdin)
+            run = self._start("exec", b"", argv, limits, files or {}, stdin, extras=extras)
             try:
                 return run.result()
             finally:
                 run.close()
 
     def run_python(
-        self, source: str | bytes, *, stdin: bytes = b"", limits: Limits = DEFAULT_LIMITS
+        self,
+        source: str | bytes,
+        *,
+        stdin: bytes = b"",
+        limits: Limits = DEFAULT_LIMITS,
+        extras: RunExtras | None = None,
     ) -> RunResult:
-        """Run a Python program as ``__main__`` with ``stdin``; forked from the warm server."""
+        """Run a Python program as ``__main__`` with ``stdin``; forked from the warm server.
+
+        ``extras`` as for :meth:`run`; their ``args`` follow ``main.py`` in ``sys.argv``.
+        """
         program = source.encode() if isinstance(source, str) else source
+        extras = extras or current_extras()
         with self._lock:
-            run = self._start("python", program, [], limits, {}, stdin)
+            run = self._start("python", program, [], limits, {}, stdin, extras=extras)
             try:
                 return run.result()
             finally:

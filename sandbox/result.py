@@ -29,6 +29,10 @@ class RunResult:
     """Set when the sandbox itself failed (isolation could not be applied): not the program's fault."""
     memory_exceeded: bool = False
     """The kernel killed a process of the run for the memory limit of its cgroup."""
+    collected: bytes | None = None
+    """The file named by ``RunExtras.collect``, read back after the run; None without one."""
+    collect_error: str | None = None
+    """Why that file did not come back (missing, a link, not a regular file, too large)."""
 
     @property
     def status(self) -> RunStatus:

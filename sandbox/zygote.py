@@ -11,6 +11,10 @@ Control messages (JSON over a SOCK_SEQPACKET socket):
 
 - client → server ``{"op": "run", "mode": "python"|"exec", "argv": [...], "limits": {...}}``
   with five descriptors (stdin, stdout, stderr, to-child, from-child); ``{"op": "kill"}``.
+  With ``"collect": name`` a sixth descriptor comes, which the server keeps: after the run it
+  sends ``F`` and the bytes of the file ``name`` of the run's directory on it, or ``E`` and
+  why not, then closes it, before the exit report. A Python run's ``argv`` follows
+  ``main.py`` in ``sys.argv``.
 - server → client ``{"op": "hello", "layers": {...}, "uid": n}`` once;
   ``{"op": "exited", "status": n, "cpu": s, "timed_out": b, "oom": b}`` after each run
   (``oom``: the kernel killed a process of it for the cgroup's memory limit).
@@ -31,6 +35,7 @@ import json
 import os
 import select
 import signal
+import stat
 import sys
 import time
 import types
@@ -277,7 +282,7 @@ class Server:
             plan = self._plans.get(data)
             if plan is None:
                 plan = self._plan(data)
-            if plan is not None and len(fds) == 5:
+            if plan is not None and len(fds) == (6 if "collect" in plan else 5):
                 self.run(plan, fds)
             else:
                 for fd in fds:
@@ -306,6 +311,11 @@ class Server:
         )
         request["workdir"] = WORKDIR
         request["tmp_bytes"] = int(limits["file_bytes"])
+        request["output_bytes"] = int(limits["output_bytes"])
+        if "collect" in request and (
+            type(request["collect"]) is not str or "/" in request["collect"]
+        ):
+            return None  # a plain name in the run's directory, nothing else
         request["memory_bytes"] = int(limits["memory_bytes"]) + request["tmp_bytes"]
         if len(self._plans) >= 64:  # callers vary their requests rarely; stay bounded
             self._plans.clear()
@@ -315,6 +325,7 @@ class Server:
     def run(self, plan: dict[str, Any], fds: list[int]) -> None:
         request = plan
         workdir = WORKDIR
+        collect_fd = fds.pop() if "collect" in plan else -1  # ours alone: no child sees it
         if "mount_namespace" not in self.active:
             # No private tmpfs: a fresh host directory per run, removed afterwards.
             import tempfile  # only here: every module the server holds is copied into each run
@@ -353,8 +364,14 @@ class Server:
             if fd >= 0:
                 os.close(fd)
         try:
-            self.supervise(pid, request["wall"], status_r)
+            report = self.supervise(pid, request["wall"], status_r)
+            if collect_fd >= 0:
+                # Before the report: the client stops reading once it has that.
+                _send_back(collect_fd, workdir, request["collect"], request["output_bytes"])
+            self.control.send(report)
         finally:
+            if collect_fd >= 0:
+                os.close(collect_fd)
             if status_r >= 0:
                 os.close(status_r)
             if workdir != WORKDIR:
@@ -415,7 +432,8 @@ class Server:
         except OSError:
             self._replace_tmp()
 
-    def supervise(self, pid: int, wall_seconds: float, status_r: int) -> None:
+    def supervise(self, pid: int, wall_seconds: float, status_r: int) -> bytes:
+        """Wait for the run to end, killing it at its deadline; return the exit report."""
         pidfd = os.pidfd_open(pid)
         deadline = time.monotonic() + wall_seconds
         timed_out = False
@@ -456,9 +474,11 @@ class Server:
         cpu = usage.ru_utime + usage.ru_stime
         oom = self.cgroup is not None and self.cgroup.oom_killed_since_last_asked()
         # Formatted, not json.dumps'd: fewer objects touched per run (see serve()).
-        self.control.send(
-            _EXITED
-            % (status, cpu, b"true" if timed_out else b"false", b"true" if oom else b"false")
+        return _EXITED % (
+            status,
+            cpu,
+            b"true" if timed_out else b"false",
+            b"true" if oom else b"false",
         )
 
     def kill(self, pid: int) -> None:
@@ -566,6 +586,66 @@ def _init_shim() -> None:
             break
     os.write(FD_STATUS, str(status).encode())
     os._exit(0)
+
+
+def _send_back(fd: int, workdir: str, name: str, most: int) -> None:
+    """Send the finished run's file ``name`` to the client on ``fd``: ``F`` and its bytes, or
+    ``E`` and why not.
+
+    Every process of the run is dead by now, so nothing can swap the file while it is read.
+    It is opened without following a symbolic link, and only a regular file of at most
+    ``most`` bytes is read: a run cannot send back another file of the machine, a device or a
+    pipe, nor more than its output cap. Writes give up after a few seconds of a client that
+    does not read, so the server never waits on one.
+    """
+    view = memoryview(_read_back(workdir, name, most))
+    os.set_blocking(fd, False)
+    deadline = time.monotonic() + 5.0
+    try:
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([], [fd], [], left)[1]:
+                return
+            view = view[os.write(fd, view[: 1 << 16]) :]
+    except OSError:  # the client is gone (BrokenPipeError), or closed its end
+        return
+
+
+def _read_back(workdir: str, name: str, most: int) -> bytes:
+    """``F`` and the file's bytes, or ``E`` and the reason it cannot be read back."""
+    too_large = f"E{name} is larger than the output cap ({most} bytes)".encode()
+    try:
+        directory = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return b"Ethe run's directory is gone"
+    try:
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
+        fd = os.open(name, flags, dir_fd=directory)
+    except FileNotFoundError:
+        return f"Ethe program wrote no {name}".encode()
+    except OSError as error:  # ELOOP: a symbolic link
+        return f"E{name} cannot be read back: {error.strerror}".encode()
+    finally:
+        os.close(directory)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return f"E{name} is not a regular file".encode()
+        if info.st_size > most:
+            return too_large
+        chunks = [b"F"]
+        size = 0
+        while size <= most:
+            chunk = os.read(fd, most + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > most:
+            return too_large
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _run_env(workdir: str) -> dict[str, str]:
@@ -801,14 +881,16 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
         except OSError as error:
             os.write(2, f"exec failed: {error}\n".encode())
         os._exit(wire.SETUP_FAILED)
-    _run_python(program, bool(request.get("session")), workdir, server.streams)
+    _run_python(program, bool(request.get("session")), workdir, server.streams, request["argv"])
 
 
-def _run_python(program: bytes, session: bool, workdir: str, streams: Streams) -> None:
+def _run_python(
+    program: bytes, session: bool, workdir: str, streams: Streams, argv: list[str]
+) -> None:
     """Run the program as ``__main__`` in this (already isolated) interpreter, then exit."""
     sys.stdin, sys.stdout, sys.stderr = streams
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = streams  # type: ignore[misc]  # as CPython
-    sys.argv = ["main.py"]
+    sys.argv = ["main.py", *argv]
     main = types.ModuleType("__main__")
     main.__file__ = os.path.join(workdir, "main.py")
     sys.modules["__main__"] = main
