@@ -4,7 +4,8 @@ The program is the last fenced block of the language (configurable). ``reference
 tests, in one of three styles:
 
 - stdin/stdout: ``{"tests": [{"input": "1 2\\n", "output": "3\\n"}, ...]}`` — one fresh run
-  per test; output compared by the rules in ``compare``.
+  per test; output compared by the rules in ``compare``, or decided by a ``checker``, or the
+  program talks with an ``interactor``; input and output may be files (see ``stdio``).
 - function calls (Python): ``{"fn_name": "add", "tests": [{"args": [1, 2], "expected": 3}]}``
   — the program is loaded once and answers calls; return values come back as exact plain
   types and are compared here.
@@ -13,7 +14,9 @@ tests, in one of three styles:
   code runs here and calls into the program (see ``harness``); one test.
 
 Everything the program could learn or touch lives in the sandbox; expected outputs never leave
-this process, and this process decides. Score: fraction of tests passed, or all-or-nothing.
+this process (bar a trusted checker's or interactor's own sandbox), and this process decides.
+Score: fraction of tests passed (a checker's partial scores count), all-or-nothing, or by
+``subtasks`` (see ``subtasks``).
 """
 
 from __future__ import annotations
@@ -21,18 +24,22 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_type_hints
 
-from verigrade.sandbox import Limits, RunResult, Sandbox, SandboxError, default_sandbox, wire
+from verigrade.sandbox import Limits, Sandbox, SandboxError, default_sandbox, wire
 
 from ..core.base import Verifier
 from ..core.model import Sample, Verdict
 from ..core.options import Opt
+from . import subtasks
 from .build import CompileError, build
-from .compare import compare_output, values_equal
+from .compare import values_equal
+from .errors import BadReference, CheckerFailed
 from .extract import extract_program
 from .harness import BrokenReference, run_check
+from .outcome import TestOutcome as _TestResult
 from .preview import preview
+from .stdio import Judging, StdioJudge, parse_judging
 
 
 @dataclass(frozen=True)
@@ -64,16 +71,10 @@ class CodeOptions:
     memory_mb: Annotated[int, Opt("address-space limit per process", ge=64, le=8192)] = 1024
 
 
-@dataclass
-class _TestResult:
-    """How one test went."""
-
-    passed: bool
-    status: str  # passed | failed | timeout | error
-    reason: str
-
-    def to_dict(self, index: int) -> dict[str, Any]:
-        return {"index": index, "passed": self.passed, "status": self.status, "reason": self.reason}
+#: The languages a checker or interactor may be written in: those a program may be.
+_LANGUAGES = frozenset(
+    get_args(get_args(get_type_hints(CodeOptions, include_extras=True)["language"])[0])
+)
 
 
 class _BadReference(ValueError):
@@ -89,14 +90,18 @@ class CodeVerifier(Verifier[CodeOptions]):
         "function-call or assert-style tests in the sandbox."
     )
     Options = CodeOptions
-    # Above the worst case the sandbox allows itself: compile + total budget + kill margins.
-    timeout = 75.0
+    # Above the worst case the sandbox allows itself: compiling the program and a checker or
+    # interactor, the total budget, the last test's checker run, kill margins.
+    timeout = 110.0
 
     def verify(self, sample: Sample) -> Verdict:
         o = self.options
         try:  # the caller's mistake is reported whatever the model wrote
             style = _style(sample.reference, o.language)
-        except _BadReference as error:
+            judging = parse_judging(
+                sample.reference, style, len(sample.reference.get("tests", ())), _LANGUAGES
+            )
+        except (_BadReference, ValueError) as error:
             return Verdict.failed("invalid_input", f"malformed reference: {error}")
         program = extract_program(
             sample.completion_text, o.language, which=o.block, accept_untagged=o.accept_untagged
@@ -105,12 +110,14 @@ class CodeVerifier(Verifier[CodeOptions]):
             return Verdict.failed("no_answer", f"no fenced {o.language} block in the completion")
         box = default_sandbox()
         try:
-            outcomes, note = self._run(box, style, program, sample.reference)
-        except _BadReference as error:
+            outcomes, note = self._run(box, style, program, sample.reference, judging)
+        except (_BadReference, BadReference) as error:
             return Verdict.failed("invalid_input", f"malformed reference: {error}")
+        except CheckerFailed as error:  # the reference's checker or interactor, not the program
+            return Verdict.failed("error", str(error)[:500])
         except SandboxError as error:
             return Verdict.failed("error", f"sandbox failure: {error}")
-        return self._verdict(style, outcomes, note)
+        return self._verdict(style, outcomes, note, judging)
 
     # -- running -------------------------------------------------------------------------------
 
@@ -123,64 +130,70 @@ class CodeVerifier(Verifier[CodeOptions]):
         )
 
     def _run(
-        self, box: Sandbox, style: str, program: str, reference: Mapping[str, Any]
+        self,
+        box: Sandbox,
+        style: str,
+        program: str,
+        reference: Mapping[str, Any],
+        judging: Judging,
     ) -> tuple[list[_TestResult], str]:
+        tests = reference.get("tests", [])
         if style == "stdio":
-            return self._run_stdio(box, program, reference["tests"])
+            return self._run_stdio(box, program, tests, judging)
         if style == "function":
-            return self._run_calls(box, program, reference["fn_name"], reference["tests"]), ""
+            return self._run_calls(box, program, reference["fn_name"], tests, judging), ""
         return [self._run_assert(box, program, reference)], ""
 
     def _run_stdio(
-        self, box: Sandbox, program: str, tests: list[Mapping[str, Any]]
+        self, box: Sandbox, program: str, tests: list[Mapping[str, Any]], judging: Judging
     ) -> tuple[list[_TestResult], str]:
         o = self.options
         built = build(box, program, o.language, o.memory_mb)
         if isinstance(built, CompileError):
             return [_TestResult(False, "failed", built.reason)] * len(tests), built.reason
+        judge = StdioJudge(box, built, judging, o.float_tolerance)
         budget_end = time.monotonic() + o.total_seconds
         outcomes: list[_TestResult] = []
-        for test in tests:
+        for index, test in enumerate(tests):
             left = budget_end - time.monotonic()
-            if left <= 0 or (outcomes and not outcomes[-1].passed and self._stop_early()):
-                outcomes.append(_TestResult(False, "timeout" if left <= 0 else "failed", "not run"))
+            skipped = self._not_run(outcomes, index, left, judging)
+            if skipped is not None:
+                outcomes.append(skipped)
                 continue
-            stdin = str(test["input"]).encode()
-            limits = self._limits(min(o.test_seconds, left))
-            result = built.run(box, stdin=stdin, limits=limits)
-            outcomes.append(self._judge_output(result, str(test["output"])))
+            outcomes.append(judge.run(test, self._limits(min(o.test_seconds, left))))
         return outcomes, ""
 
-    def _stop_early(self) -> bool:
-        return self.options.scoring == "all_or_nothing"
-
-    def _judge_output(self, result: RunResult, expected: str) -> _TestResult:
-        if result.sandbox_error is not None:
-            raise SandboxError(result.sandbox_error)
-        if result.status == "timeout":
-            return _TestResult(False, "timeout", result.reason)
-        if result.status != "ok":
-            return _TestResult(False, "failed", result.reason)
-        got = result.stdout.decode("utf-8", "replace")
-        problem = compare_output(got, expected, self.options.float_tolerance)
-        if problem is None:
-            return _TestResult(True, "passed", "output matches")
-        return _TestResult(False, "failed", problem)
+    def _not_run(
+        self, outcomes: list[_TestResult], index: int, left: float, judging: Judging
+    ) -> _TestResult | None:
+        """Why test ``index`` is not run (no time left, nothing it could change), or None."""
+        if left <= 0:
+            return _TestResult(False, "timeout", "not run")
+        if outcomes and not outcomes[-1].passed and self.options.scoring == "all_or_nothing":
+            return _TestResult(False, "failed", "not run")
+        scores = {i: outcome.score for i, outcome in enumerate(outcomes)}
+        if judging.subtasks and not subtasks.worth_running(judging.subtasks, index, scores):
+            return _TestResult(False, "skipped", "not run: each of its subtasks failed already")
+        return None
 
     def _run_calls(
-        self, box: Sandbox, program: str, fn_name: str, tests: list[Mapping[str, Any]]
+        self,
+        box: Sandbox,
+        program: str,
+        fn_name: str,
+        tests: list[Mapping[str, Any]],
+        judging: Judging,
     ) -> list[_TestResult]:
         o = self.options
         budget_end = time.monotonic() + o.total_seconds
         outcomes: list[_TestResult] = []
         session = None
         try:
-            for test in tests:
+            for index, test in enumerate(tests):
                 left = budget_end - time.monotonic()
-                if left <= 0 or (outcomes and not outcomes[-1].passed and self._stop_early()):
-                    outcomes.append(
-                        _TestResult(False, "timeout" if left <= 0 else "failed", "not run")
-                    )
+                skipped = self._not_run(outcomes, index, left, judging)
+                if skipped is not None:
+                    outcomes.append(skipped)
                     continue
                 if session is None or not session.alive:
                     if session is not None:
@@ -230,20 +243,27 @@ class CodeVerifier(Verifier[CodeOptions]):
 
     # -- verdict -------------------------------------------------------------------------------
 
-    def _verdict(self, style: str, outcomes: list[_TestResult], note: str) -> Verdict:
+    def _verdict(
+        self, style: str, outcomes: list[_TestResult], note: str, judging: Judging
+    ) -> Verdict:
         passed = sum(o.passed for o in outcomes)
         total = len(outcomes)
+        scores = {i: outcome.score for i, outcome in enumerate(outcomes)}
         if self.options.scoring == "all_or_nothing":
             score = 1.0 if passed == total else 0.0
+        elif judging.subtasks:
+            score = subtasks.total(judging.subtasks, scores)
         else:
-            score = passed / total
-        details = {
+            score = sum(scores.values()) / total
+        details: dict[str, Any] = {
             "language": self.options.language,
-            "style": style,
+            "style": "interactive" if judging.interactor else style,
             "passed": passed,
             "total": total,
             "tests": [outcome.to_dict(i) for i, outcome in enumerate(outcomes)],
         }
+        if judging.subtasks:
+            details["subtasks"] = [s.to_dict(scores) for s in judging.subtasks]
         if total and all(o.status == "timeout" for o in outcomes):
             return Verdict(0.0, "timeout", "every test ran out of time", details)
         first_failure = next((o.reason for o in outcomes if not o.passed), "")
@@ -287,9 +307,12 @@ def _style(reference: Any, language: str) -> str:
             except wire.WireError as error:
                 raise _BadReference(f"test {i}: {error}") from None
         return "function"
+    # With a checker or interactor deciding, the expected output is optional (its answer file).
+    decided = "checker" in reference or "interactor" in reference
+    needed = {"input"} if decided else {"input", "output"}
     for i, test in enumerate(tests):
-        if not isinstance(test, Mapping) or not {"input", "output"} <= set(test):
-            raise _BadReference(f"test {i} needs 'input' and 'output'")
-        if not all(isinstance(test[k], str) for k in ("input", "output")):
+        if not isinstance(test, Mapping) or not needed <= set(test):
+            raise _BadReference(f"test {i} needs {' and '.join(map(repr, sorted(needed)))}")
+        if not all(isinstance(test[k], str) for k in ("input", "output") if k in test):
             raise _BadReference(f"test {i}: 'input' and 'output' must be strings")
     return "stdio"
