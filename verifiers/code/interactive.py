@@ -23,6 +23,7 @@ failure of the interactor (a crash, no testlib verdict, its own deadline) is
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import threading
@@ -57,8 +58,6 @@ def interactor_sandbox() -> Sandbox:
     """The process-wide sandbox for interactors: its own fork server, so its own uid."""
     global _helper
     if _helper is None or _helper.started_in_another_process:
-        import atexit
-
         _helper = Sandbox()
         atexit.register(_helper.close)
     return _helper

@@ -78,6 +78,9 @@ int main(void) {
         "/etc/hostname",
         # The judge's input file: for this problem a copy would even be right (see below).
         "input.txt",
+        # Where a judge might keep the expected output (never in the program's sandbox).
+        "answer.txt",
+        "/tmp/work/../answer.txt",
     ],
 )
 def test_an_output_file_that_is_a_symlink_is_refused(target: str) -> None:
