@@ -882,6 +882,12 @@ def _child(server: Server, request: dict[str, Any], fds: list[int]) -> None:
         os.set_inheritable(FD_TO_CHILD, False)
         os.close(FD_FROM_CHILD)
         os.close(FD_TO_CHILD)
+        # CPython ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across
+        # exec: give the program the defaults a shell would (as subprocess's restore_signals
+        # does), so that it dies writing to a closed pipe (an interactor whose program has
+        # left) or past its file size limit, instead of spinning on EPIPE or EFBIG.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
         try:
             os.execve(request["argv"][0], request["argv"], env)
         except OSError as error:
