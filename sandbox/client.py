@@ -805,16 +805,17 @@ class Sandbox:
         *,
         stdin: bytes = b"",
         limits: Limits = DEFAULT_LIMITS,
+        files: Mapping[str, bytes | tuple[bytes, int]] | None = None,
         extras: RunExtras | None = None,
     ) -> RunResult:
         """Run a Python program as ``__main__`` with ``stdin``; forked from the warm server.
 
-        ``extras`` as for :meth:`run`; their ``args`` follow ``main.py`` in ``sys.argv``.
+        ``files`` and ``extras`` as for :meth:`run`; ``args`` follow ``main.py`` in ``sys.argv``.
         """
         program = source.encode() if isinstance(source, str) else source
         extras = extras or current_extras()
         with self._lock:
-            run = self._start("python", program, [], limits, {}, stdin, extras=extras)
+            run = self._start("python", program, [], limits, files or {}, stdin, extras=extras)
             try:
                 return run.result()
             finally:

@@ -33,6 +33,13 @@ def test_args_follow_the_program_in_exec_and_python_runs(box: Sandbox) -> None:
     assert result.stdout == b"['main.py', 'in.txt', 'out file.txt']\n"
 
 
+def test_a_python_run_gets_files_and_arguments_on_the_warm_interpreter(box: Sandbox) -> None:
+    program = "import sys\nprint(open(sys.argv[1]).read(), sys.argv[2:])"
+    extras = RunExtras(args=("in.txt", "x"))
+    result = box.run_python(program, files={"in.txt": b"data"}, extras=extras)
+    assert result.stdout == b"data ['x']\n"
+
+
 def test_run_extras_applies_inside_its_block_only(box: Sandbox) -> None:
     program = "import sys\nprint(sys.argv[1:])"
     with run_extras(RunExtras(args=("a",))):
@@ -214,3 +221,15 @@ def test_a_wiring_serves_one_run_and_is_closed_if_none_starts(box: Sandbox) -> N
         box.run_python("pass", extras=RunExtras(stdio=wiring))
     os.close(read_end)
     os.close(spare_w)
+
+
+def test_an_executed_program_gets_the_default_sigpipe_and_sigxfsz(box: Sandbox) -> None:
+    # The fork server is Python, which ignores both; a program it executes must not inherit
+    # that: `yes` dies quietly of SIGPIPE when `head` leaves, as in any shell.
+    result = sh(box, "yes | head -n 1")
+    assert (result.status, result.stdout, result.stderr) == ("ok", b"y\n", b"")
+    # Past its file size limit, a program is killed by SIGXFSZ (status 128 + 25 in sh).
+    limits = Limits(wall_seconds=3.0, cpu_seconds=2.0, file_bytes=1 << 20)
+    script = "head -c 2000000 /dev/zero > big; echo $?"
+    result = box.run(["/bin/sh", "-c", script], limits=limits)
+    assert result.stdout == b"153\n"
