@@ -42,7 +42,7 @@ from verigrade.sandbox import (
 )
 
 from .build import Built
-from .checker import build_trusted, trusted_limits, trusted_program
+from .checker import build_trusted, run_trusted, trusted_limits, trusted_program
 from .errors import CheckerFailed
 from .testlib import FAIL, Judgement, read_verdict
 
@@ -102,10 +102,10 @@ class Interactor:
 
         def run_interactor() -> None:
             try:
-                with run_extras(RunExtras(args=_ARGS, stdio=interactor_ends)):
-                    done["result"] = self.built.run(
-                        helper, stdin=b"", limits=helper_limits, files=files
-                    )
+                extras = RunExtras(args=_ARGS, stdio=interactor_ends)
+                done["result"] = run_trusted(
+                    helper, self.built, limits=helper_limits, files=files, extras=extras
+                )
             except BaseException as error:  # handed to the judging thread below
                 done["error"] = error
             finally:
