@@ -98,9 +98,9 @@ class CodeVerifier(Verifier[CodeOptions]):
         o = self.options
         try:  # the caller's mistake is reported whatever the model wrote
             style = _style(sample.reference, o.language)
-            judging = parse_judging(
-                sample.reference, style, len(sample.reference.get("tests", ())), _LANGUAGES
-            )
+            tests = sample.reference.get("tests")
+            count = len(tests) if isinstance(tests, list) else 0  # assert style: no tests
+            judging = parse_judging(sample.reference, style, count, _LANGUAGES)
         except (_BadReference, ValueError) as error:
             return Verdict.failed("invalid_input", f"malformed reference: {error}")
         program = extract_program(

@@ -151,6 +151,9 @@ def test_malformed_subtasks_are_invalid_input(subtasks: Any, said: str) -> None:
 def test_subtasks_are_not_for_assert_style_tests() -> None:
     reference = {"test_code": "def check(f): pass", "entry_point": "f", "subtasks": []}
     assert verify("def f(): pass", reference).status == "invalid_input"
+    # A stray "tests" beside assert-style test code changes nothing.
+    reference = {"test_code": "def check(f): pass", "entry_point": "f", "tests": 5}
+    assert verify("def f(): pass", reference).status == "ok"
 
 
 def test_the_arithmetic_directly() -> None:
