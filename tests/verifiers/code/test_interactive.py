@@ -6,11 +6,15 @@ answers ``higher``, ``lower`` or ``correct``.
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
-from verigrade.verifiers import Sample
+from verigrade.sandbox.isolation import UID_BASE, UID_SLOTS
+from verigrade.verifiers import Sample, grade
 from verigrade.verifiers.code import CodeVerifier
 
 INTERACTOR = """
@@ -272,3 +276,34 @@ int main(void) {
 def test_an_interactor_goes_alone(extra: dict[str, Any]) -> None:
     verdict = verify(BINARY_SEARCH, {**reference(), **extra})
     assert verdict.status == "invalid_input"
+
+
+def ours_in_the_sandbox() -> list[int]:
+    """Sandboxed processes forked by this worktree's fork servers (other checkouts on the
+    machine run sandboxes of their own: their command lines name their own path)."""
+    here = str(Path(__file__).resolve().parents[3]).encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/status") as status:
+                uid = next(int(line.split()[1]) for line in status if line.startswith("Uid:"))
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read()
+        except (OSError, StopIteration, ValueError):
+            continue
+        if UID_BASE <= uid < UID_BASE + UID_SLOTS and here in command:
+            found.append(int(entry))
+    return found
+
+
+def test_the_pool_deadline_takes_both_sides_down() -> None:
+    # Both sides wait forever; the pool kills the worker at the item's deadline, and with it
+    # both fork servers and both runs (forked Python runs carry the fork server's command line).
+    stalled = {"tests": [{"input": "1"}], "interactor": {"source": "import time\ntime.sleep(60)"}}
+    sample = {"completion": "```python\ninput()\n```", "reference": stalled}
+    grades = grade([sample], {"code": {"test_seconds": 20}}, workers=1, timeout=2.0)
+    assert grades[0].verdicts["code"].status == "timeout"
+    deadline = time.monotonic() + 5
+    while ours_in_the_sandbox() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ours_in_the_sandbox() == []
