@@ -117,11 +117,14 @@ def test_openrlhf_takes_a_routed_spec(client: httpx.Client) -> None:
     body = {"query": ["<think>a</think> b", "no tags"], "labels": ["4", "4"]}
     data = client.post(f"/v1/openrlhf?spec={spec}", json=body).json()
     assert data["rewards"] == [2.0, 0.0]
-    assert data["extra_logs"] == {
+    labels = {k: v for k, v in data["extra_logs"].items() if not k.startswith("status/")}
+    assert labels == {
         "math": [0.0, 0.0],
         "think_format": [1.0, 0.0],
         "repetition": [0.0, 0.0],
     }
+    # and the status columns every OpenRLHF answer carries, one value per sample
+    assert all(len(v) == 2 for k, v in data["extra_logs"].items() if k.startswith("status/"))
     # Without a default nothing routes: rewards are 0.0, never null.
     data = client.post(f"/v1/openrlhf?spec={json.dumps(ROUTED)}", json=body).json()
     assert data["rewards"] == [0.0, 0.0]
