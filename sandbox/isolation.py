@@ -467,9 +467,35 @@ def readable_paths(extra: list[str]) -> list[str]:
         "/lib",
         "/lib64",
         "/etc/ld.so.cache",
+        *toolchain_dirs(),
         *DEVICES[1:],
     ]
     return list(dict.fromkeys(paths + extra))
+
+
+#: Where installed toolchains keep what they cannot start without, outside the bound tree:
+#: (parent, name prefix, name suffix) of the directories to add.
+_TOOLCHAIN_DIRS = (
+    # Debian's JDKs link conf/security/java.security (javac, and any class touching
+    # java.security, fail with "Error loading java.security file" without it) into here.
+    ("/etc", "java-", "-openjdk"),
+    # Debian's Go: GOROOT/src (the standard library's source, which `go build` reads) links
+    # into /usr/share/go-<version>.
+    ("/usr/share", "go-", ""),
+)
+
+
+def toolchain_dirs() -> list[str]:
+    """The directories of :data:`_TOOLCHAIN_DIRS` present here: package-owned, world-readable
+    settings and sources, nothing of the host's own."""
+    found = []
+    for parent, prefix, suffix in _TOOLCHAIN_DIRS:
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            continue
+        found += [f"{parent}/{n}" for n in names if n.startswith(prefix) and n.endswith(suffix)]
+    return sorted(found)
 
 
 # --- the minimal root -----------------------------------------------------------------------

@@ -20,7 +20,12 @@ class Limits:
     cpu_seconds: float = 2.0
     """CPU time (RLIMIT_CPU, rounded up to whole seconds by the kernel)."""
     memory_bytes: int = 1 << 30
-    """Address space per process (RLIMIT_AS)."""
+    """Address space per process (RLIMIT_AS), and the memory of the whole run where the cgroup
+    layer is active (every page its processes hold, its files included)."""
+    address_space_bytes: int | None = None
+    """RLIMIT_AS alone, when it must differ from ``memory_bytes``. Runtimes that reserve far
+    more address space than they touch (the JVM's heap, code cache and thread stacks; V8's
+    cages; Go's arenas) get a wide one here and are held to ``memory_bytes`` by the cgroup."""
     processes: int = 32
     """Processes and threads of the sandbox uid (RLIMIT_NPROC)."""
     file_bytes: int = 32 << 20

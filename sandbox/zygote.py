@@ -304,7 +304,7 @@ class Server:
         request["wall"] = float(limits["wall_seconds"])
         request["rlimits"] = (
             int(limits["cpu_seconds"]) or 1,
-            int(limits["memory_bytes"]),
+            int(limits.get("address_space_bytes") or limits["memory_bytes"]),
             int(limits["processes"]),
             int(limits["file_bytes"]),
             int(limits["open_files"]),
