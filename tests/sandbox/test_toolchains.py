@@ -83,9 +83,7 @@ def test_locate_resolves_links_to_the_real_toolchain() -> None:
 def test_a_missing_toolchain_names_the_package_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(
-        toolchains.TOOLS, "cobol", toolchains.Tool(("no-such-cobc",), "gnucobol4")
-    )
+    monkeypatch.setitem(toolchains.TOOLS, "cobol", toolchains.Tool(("no-such-cobc",), "gnucobol4"))
     with pytest.raises(ToolchainMissing, match="install the Debian package gnucobol4"):
         locate("cobol")
 

@@ -1,37 +1,41 @@
 """Turning a completion's program into something the sandbox can run, per language.
 
 A compiled language is compiled once per sample, in the sandbox (a compiler fed hostile source
-is hostile too); the binary comes back and is handed to each test's run. Python runs from
-source on the sandbox's warm interpreter. Everything that runs a program for a test (stdio
-tests, checkers, interactors, file I/O) goes through :class:`Built`, so a language added here
-works for every test style at once.
+is hostile too); the product (a binary, a jar) comes back and is handed to each test's run.
+Python runs from source on the sandbox's warm interpreter; JavaScript runs from source on node,
+after a syntax check. Everything that runs a program for a test (stdio tests, checkers,
+interactors, file I/O) goes through :class:`Built`, so a language added here (see
+``languages``) works for every test style at once.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from verigrade.sandbox import Limits, RunResult, Sandbox, SandboxError
+from verigrade.sandbox.toolchains import ToolchainMissing
 
-_COMPILERS = {
-    "c": ("main.c", ["/usr/bin/gcc", "-std=gnu17", "-O2", "-pipe", "-o", "prog", "main.c", "-lm"]),
-    "cpp": ("main.cpp", ["/usr/bin/g++", "-std=gnu++17", "-O2", "-pipe", "-o", "prog", "main.cpp"]),
-}
+from .languages import COMPILE_SECONDS, LANGUAGES
 
-COMPILE_SECONDS = 20.0
+__all__ = ["COMPILE_SECONDS", "Built", "CompileError", "ToolchainMissing", "build"]
 
 Files = Mapping[str, "bytes | tuple[bytes, int]"]
+
+#: How much of the compiler's output a compile error's reason carries: its first lines,
+#: where compilers put the first error (the last ones are summaries: "1 error").
+_REASON_CHARS = 400
 
 
 @dataclass(frozen=True)
 class Built:
-    """A program ready to run: Python source, or argv plus the files it needs."""
+    """A program ready to run: Python source, or what its runtime runs plus the files it needs."""
 
     language: str
     source: bytes
-    argv: list[str] | None = None  # None: Python source run by the warm interpreter
+    argv: list[str] | None = None
+    """None: Python source run by the warm interpreter. Otherwise what the language's runtime
+    runs (a binary, a class, a script); each run wraps it in the runtime and its flags."""
     files: dict[str, bytes | tuple[bytes, int]] = field(default_factory=dict)
 
     def run(
@@ -45,12 +49,13 @@ class Built:
             return box.run(
                 [box.interpreter, "-I", "main.py"], stdin=stdin, files=merged, limits=limits
             )
-        return box.run(self.argv, stdin=stdin, files={**self.files, **(files or {})}, limits=limits)
+        argv, limits = LANGUAGES[self.language].launch(self.argv, limits)
+        return box.run(argv, stdin=stdin, files={**self.files, **(files or {})}, limits=limits)
 
 
 @dataclass(frozen=True)
 class CompileError:
-    """The program did not compile; ``reason`` carries the compiler's last lines."""
+    """The program did not compile; ``reason`` carries the compiler's first lines."""
 
     reason: str
 
@@ -58,27 +63,29 @@ class CompileError:
 def build(box: Sandbox, program: str, language: str, memory_mb: int) -> Built | CompileError:
     """Compile ``program`` when ``language`` needs it.
 
+    ``memory_mb`` is the runs' memory limit; a compile has its own limits (``languages``).
+
     Raises:
-        SandboxError: the toolchain is not installed or the sandbox failed (not the program's
-            fault, so no score).
+        ToolchainMissing: the language's toolchain is not installed here (names the package).
+        SandboxError: the sandbox failed (not the program's fault, so no score).
     """
     source = program.encode()
     if language == "python":
         return Built(language, source)
-    source_name, argv = _COMPILERS[language]
-    if not os.path.exists(argv[0]):  # the machine's fault, not the program's: no score
-        raise SandboxError(f"{argv[0]} is not installed; cannot grade {language}")
-    command = " ".join(argv) + " && cat prog"  # the binary comes back as stdout
-    limits = Limits(
-        wall_seconds=COMPILE_SECONDS,
-        cpu_seconds=COMPILE_SECONDS,
-        memory_bytes=max(memory_mb, 2048) << 20,
-        output_bytes=64 << 20,
-    )
-    result = box.run(["/bin/sh", "-c", command], files={source_name: source}, limits=limits)
+    recipe = LANGUAGES[language]
+    step = recipe.step(program, box.interpreter)
+    command = ["/bin/sh", "-c", step.command]
+    result = box.run(command, files={step.source_name: source}, limits=step.limits)
     if result.sandbox_error is not None:
         raise SandboxError(result.sandbox_error)
-    if result.status != "ok" or not result.stdout:
-        tail = result.stderr.decode("utf-8", "replace").strip()[-300:]
-        return CompileError(f"compile error ({result.reason}): {tail}")
-    return Built(language, source, ["./prog"], {"prog": (result.stdout, 0o755)})
+    output = result.stderr.decode("utf-8", "replace").strip()
+    if result.status != "ok" or (step.product is not None and not result.stdout):
+        fault = recipe.machine_fault(output)
+        if fault is not None:
+            raise ToolchainMissing(fault)
+        how = "" if result.status == "failed" else f" ({result.reason})"  # killed, timed out
+        return CompileError(f"compile error{how}: {output[:_REASON_CHARS]}")
+    files: dict[str, bytes | tuple[bytes, int]] = {step.source_name: source}
+    if step.product is not None:
+        files = {step.product: (result.stdout, 0o755)}
+    return Built(language, source, step.argv, files)

@@ -10,6 +10,10 @@ LANGUAGE_TAGS: dict[str, tuple[str, ...]] = {
     "python": ("python", "py", "python3", "py3"),
     "c": ("c",),
     "cpp": ("cpp", "c++", "cc", "cxx", "cplusplus"),
+    "java": ("java",),
+    "javascript": ("javascript", "js", "node", "nodejs", "mjs", "cjs"),
+    "go": ("go", "golang"),
+    "rust": ("rust", "rs"),
 }
 """Fence info strings that mean each language (compared lower-cased)."""
 

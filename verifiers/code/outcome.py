@@ -11,7 +11,7 @@ class TestOutcome:
     """One test's result: passed or not, a status word, why, and a partial score if any."""
 
     passed: bool
-    status: str  # passed | partial | failed | timeout | skipped
+    status: str  # passed | partial | failed | compile_error | timeout | skipped
     reason: str
     partial: float = 0.0
     """The score of a test that did not pass: a checker's or interactor's partial score."""

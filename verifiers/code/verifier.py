@@ -32,7 +32,7 @@ from ..core.base import Verifier
 from ..core.model import Sample, Verdict
 from ..core.options import Opt
 from . import subtasks
-from .build import CompileError, build
+from .build import CompileError, ToolchainMissing, build
 from .compare import values_equal
 from .errors import BadReference, CheckerFailed
 from .extract import extract_program
@@ -46,9 +46,10 @@ from .stdio import Judging, StdioJudge, parse_judging
 class CodeOptions:
     """Options of ``code``."""
 
-    language: Annotated[Literal["python", "c", "cpp"], Opt("language of the program to run")] = (
-        "python"
-    )
+    language: Annotated[
+        Literal["python", "c", "cpp", "java", "javascript", "go", "rust"],
+        Opt("language of the program to run"),
+    ] = "python"
     block: Annotated[Literal["last", "first"], Opt("which fenced block of the language to run")] = (
         "last"
     )
@@ -115,6 +116,8 @@ class CodeVerifier(Verifier[CodeOptions]):
             return Verdict.failed("invalid_input", f"malformed reference: {error}")
         except CheckerFailed as error:  # the reference's checker or interactor, not the program
             return Verdict.failed("error", str(error)[:500])
+        except ToolchainMissing as error:  # the machine's, named with what to install
+            return Verdict.failed("error", str(error))
         except SandboxError as error:
             return Verdict.failed("error", f"sandbox failure: {error}")
         return self._verdict(style, outcomes, note, judging)
@@ -150,7 +153,7 @@ class CodeVerifier(Verifier[CodeOptions]):
         o = self.options
         built = build(box, program, o.language, o.memory_mb)
         if isinstance(built, CompileError):
-            return [_TestResult(False, "failed", built.reason)] * len(tests), built.reason
+            return [_TestResult(False, "compile_error", built.reason)] * len(tests), built.reason
         judge = StdioJudge(box, built, judging, o.float_tolerance)
         budget_end = time.monotonic() + o.total_seconds
         outcomes: list[_TestResult] = []

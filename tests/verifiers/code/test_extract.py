@@ -25,6 +25,14 @@ from verigrade.verifiers.code.extract import extract_program
         ),
         ("```C\nint main(){}\n```", "c", "int main(){}"),
         ("  ```python\n  indented\n  ```", "python", "  indented"),
+        # The tags models write for the other languages (GitHub's linguist names and aliases).
+        ("```Java\nclass A {}\n```", "java", "class A {}"),
+        ("```js\nf()\n```\n```javascript\ng()\n```", "javascript", "g()"),
+        ("```node\nf()\n```", "javascript", "f()"),
+        ("```typescript\nlet x: number\n```", "javascript", None),  # not JavaScript
+        ("```golang\npackage main\n```", "go", "package main"),
+        ("```rs\nfn main(){}\n```", "rust", "fn main(){}"),
+        ("```rust\nfn main(){}\n```\n```python\nx\n```", "rust", "fn main(){}"),
     ],
 )
 def test_extraction(text: str, language: str, expected: str | None) -> None:
