@@ -767,6 +767,25 @@ def _arrange_fds(fds: list[int], keep: int) -> None:
     os.closerange(keep + 1, 65536)
 
 
+def _move_exact(fd: int, out: int, size: int) -> None:
+    """Move exactly ``size`` bytes of the setup stream into the file ``out``.
+
+    By ``splice``, in the kernel: a compiled program (a 1.3 MB Go binary) is copied into every
+    run's directory, and reading it into this interpreter chunk by chunk cost ~6 ms of CPU
+    per run. Plain reads where the file cannot take a splice.
+    """
+    while size:
+        try:
+            moved = os.splice(fd, out, size)
+        except OSError as error:
+            if error.errno != 22:  # EINVAL: this file system takes no splice
+                raise
+            moved = os.write(out, os.read(fd, min(size, 1 << 16)))
+        if not moved:
+            raise EOFError("setup stream ended early")
+        size -= moved
+
+
 def _receive_files(workdir: str) -> bytes:
     """Read the setup stream: write its files into ``workdir``, return the program after them."""
     sizes = _read_exact(FD_TO_CHILD, 16)
@@ -776,7 +795,7 @@ def _receive_files(workdir: str) -> bytes:
         for name, size, mode in json.loads(_read_exact(FD_TO_CHILD, header_size)):
             path = os.path.join(workdir, os.path.basename(name))
             with open(path, "wb") as handle:
-                handle.write(_read_exact(FD_TO_CHILD, size))
+                _move_exact(FD_TO_CHILD, handle.fileno(), size)
             os.chmod(path, mode)
     return _read_exact(FD_TO_CHILD, program_size)
 
