@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from typing import Any
 
 from .client import Sandbox
 from .errors import SandboxError
 from .isolation import ALL_LAYERS
 from .limits import Limits
+from .toolchains import survey
 
 
 def register(subparsers: Any) -> None:
@@ -20,7 +20,9 @@ def register(subparsers: Any) -> None:
         help="show which sandbox isolation layers are active here",
         description=(
             "Start the sandbox's fork server, report each isolation layer as active or why "
-            "not, and run a trivial program through it. Exit status 1 when a layer is missing."
+            "not, run a trivial program through it, and list the toolchains found for each "
+            "language (or the Debian package to install). Exit status 1 when a layer is "
+            "missing; a missing toolchain only means that language cannot be graded."
         ),
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -28,7 +30,8 @@ def register(subparsers: Any) -> None:
 
 
 def report() -> dict[str, Any]:
-    """The layers (``"active"`` or why not), the sandbox uid, and a trial run's outcome."""
+    """The layers (``"active"`` or why not), the sandbox uid, a trial run's outcome, and each
+    language's toolchain (path and version, or what to install)."""
     box = Sandbox()
     try:
         layers = box.active_layers()
@@ -46,7 +49,7 @@ def report() -> dict[str, Any]:
             "uid": box.uid,
             "interpreter": box.interpreter,
             "trial_run": "ok" if ok else trial.reason,
-            "compilers": {name: shutil.which(name) for name in ("gcc", "g++")},
+            "toolchains": survey(),
         }
     finally:
         box.close()
@@ -70,8 +73,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"sandbox uid: {facts['uid']}   interpreter: {facts['interpreter']}")
     print(f"trial run: {facts['trial_run']}")
     print(f"process cleanup: {facts['cleanup']}")
-    for name, path in facts["compilers"].items():
-        print(f"{name}: {path or 'not installed (C/C++ programs cannot be graded)'}")
+    for language, found in facts["toolchains"].items():
+        if "problem" in found:
+            print(f"{language:11}MISSING  {found['problem']}")
+        else:
+            print(f"{language:11}{found['version']}  ({found['path']})")
     if not healthy:
         print("DEGRADED: runs go ahead without the missing layers")
     return 0 if healthy else 1

@@ -111,3 +111,26 @@ def test_the_survey_lists_every_language() -> None:
     for facts in report.values():
         assert ("path" in facts and "version" in facts) or "problem" in facts
     assert report["c"]["path"] == os.path.realpath("/usr/bin/gcc")
+
+
+def test_sandbox_check_lists_the_toolchains(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from verigrade.verifiers.cli import main
+
+    main(["sandbox-check"])
+    out = capsys.readouterr().out
+    assert f"c          {toolchains.survey()['c']['version']}" in out
+    # With nothing installed, each language says what to install (and the layers still pass).
+    monkeypatch.setattr(toolchains, "_SEARCH", str(tmp_path))
+    toolchains._locate.cache_clear()
+    try:
+        code = main(["sandbox-check"])
+    finally:
+        toolchains._locate.cache_clear()
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    for language, tool in toolchains.TOOLS.items():
+        assert lines[language].split()[1] == "MISSING", out
+        assert lines[language].endswith(f"install the Debian package {tool.package}"), out
+    assert code == (0 if os.geteuid() == 0 else 1)
