@@ -177,17 +177,23 @@ class JavaScript(Language):
     compile_memory_mb = 512
     reserve_mb = 1024
 
+    #: One V8 platform worker; no OpenSSL configuration file: node reads the host's
+    #: /etc/ssl/openssl.cnf at start and, where Landlock refuses it (a sandbox without the
+    #: minimal root, which hides it instead), will not start at all.
+    NODE_FLAGS = ("--v8-pool-size=1", "--openssl-config=/dev/null")
+
     def step(self, source: str, interpreter: str) -> CompileStep:
         node = locate("javascript")["node"]
         # Nothing to compile, but a syntax error is found once, and reported as a compile
         # error rather than as a failed run per test. ES module syntax needs the .mjs name.
         name = "main.mjs" if _ES_MODULE.search(source) else "main.js"
-        return CompileStep(name, f"{node} --check {name}", self._compile_limits(), None, [name])
+        command = f"{node} {' '.join(self.NODE_FLAGS)} --check {name}"
+        return CompileStep(name, command, self._compile_limits(), None, [name])
 
     def launch(self, argv: list[str], limits: Limits) -> tuple[list[str], Limits]:
         node = locate("javascript")["node"]
         # The heap may take the whole limit, as for Java: the cgroup holds the run to it.
-        flags = [f"--max-old-space-size={_memory_mb(limits)}", "--v8-pool-size=1"]
+        flags = [*self.NODE_FLAGS, f"--max-old-space-size={_memory_mb(limits)}"]
         return [node, *flags, *argv], self._widen(limits)
 
 

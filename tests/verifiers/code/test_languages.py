@@ -8,13 +8,17 @@ skipped, naming the Debian package (``.ci/run`` installs them all).
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
-from verigrade.sandbox import toolchains
+from verigrade.sandbox import Limits, Sandbox, SandboxDegraded, toolchains
 from verigrade.sandbox.toolchains import TOOLS, ToolchainMissing, locate
 from verigrade.verifiers import Sample
 from verigrade.verifiers.code import CodeVerifier
+from verigrade.verifiers.code.build import CompileError, build
+from verigrade.verifiers.code.extract import LANGUAGE_TAGS
 from verigrade.verifiers.code.languages import LANGUAGES as LANGUAGES_BY_NAME
 from verigrade.verifiers.code.languages import java_names
 
@@ -402,3 +406,56 @@ def test_an_old_rustc_is_the_machines_fault_not_the_programs() -> None:
     fault = LANGUAGES_BY_NAME["rust"].machine_fault(output)
     assert fault is not None and "rustc-web" in fault
     assert LANGUAGES_BY_NAME["rust"].machine_fault("error[E0308]: mismatched types") is None
+
+
+DOC = (Path(__file__).resolve().parents[3] / "docs" / "code.md").read_text()
+LANGUAGE_SECTION = DOC[DOC.index("## Languages") :]
+
+
+def test_the_documented_language_table_is_the_code() -> None:
+    # docs/code.md's table: each language's fence tags and Debian package, as the code has them.
+    header = "| `language` | fence tags | Debian package |"
+    lines = LANGUAGE_SECTION.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header)) + 2
+    documented = {}
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        documented[cells[0].strip("`")] = (re.findall(r"`([^`]+)`", cells[1]), cells[2])
+    assert set(documented) == set(LANGUAGE_TAGS)
+    for language, (tags, package) in documented.items():
+        assert tuple(tags) == LANGUAGE_TAGS[language], language
+        if language != "python":
+            assert package == f"`{TOOLS[language].package}`", language
+
+
+def test_the_documented_recipe_runs() -> None:
+    problem = installed("java")
+    if problem is not None:
+        pytest.skip(problem)
+    block = LANGUAGE_SECTION.split("````python\n", 1)[1].split("\n````", 1)[0]
+    *body, last = block.splitlines()
+    expression, _, comment = last.partition("  # ")
+    namespace: dict[str, Any] = {}
+    exec("\n".join(body), namespace)
+    assert eval(expression, namespace) == float(comment)
+
+
+def test_every_language_runs_in_a_sandbox_without_the_minimal_root() -> None:
+    # Where the minimal root is missing (no mount namespace for a normal user), the host's
+    # tree is there behind Landlock: a runtime that opens a host file it may not read (node's
+    # /etc/ssl/openssl.cnf) must still start.
+    box = Sandbox(disable=["minimal_root"])
+    try:
+        with pytest.warns(SandboxDegraded):
+            box.active_layers()
+        for language in LANGUAGES:
+            if installed(language) is not None:
+                continue
+            program = build(box, PROGRAMS[language]["add"].strip(), language, 256)
+            assert not isinstance(program, CompileError), (language, program.reason)
+            result = program.run(box, stdin=b"2 3\n", limits=Limits(memory_bytes=256 << 20))
+            assert (result.status, result.stdout) == ("ok", b"5\n"), (language, result)
+    finally:
+        box.close()
