@@ -69,7 +69,15 @@ class CodeOptions:
     total_seconds: Annotated[
         float, Opt("wall-clock budget for all tests of one sample", gt=0, le=40)
     ] = 20.0
-    memory_mb: Annotated[int, Opt("address-space limit per process", ge=64, le=8192)] = 1024
+    memory_mb: Annotated[
+        int,
+        Opt(
+            "memory limit: address space per process, and the whole run's memory (cgroup); "
+            "Java, Go and JavaScript get address space beyond it, held by the cgroup alone",
+            ge=64,
+            le=8192,
+        ),
+    ] = 1024
 
 
 #: The languages a checker or interactor may be written in: those a program may be.
