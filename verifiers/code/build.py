@@ -42,13 +42,8 @@ class Built:
         self, box: Sandbox, *, stdin: bytes, limits: Limits, files: Files | None = None
     ) -> RunResult:
         """One run of the program with ``stdin`` (and extra ``files`` in its directory)."""
-        if self.argv is None and not files:
-            return box.run_python(self.source, stdin=stdin, limits=limits)
-        if self.argv is None:  # extra files need the exec path: the interpreter on main.py
-            merged = {**dict(files or {}), "main.py": self.source}
-            return box.run(
-                [box.interpreter, "-I", "main.py"], stdin=stdin, files=merged, limits=limits
-            )
+        if self.argv is None:  # Python: forked from the warm interpreter, files and all
+            return box.run_python(self.source, stdin=stdin, limits=limits, files=files)
         argv, limits = LANGUAGES[self.language].launch(self.argv, limits)
         return box.run(argv, stdin=stdin, files={**self.files, **(files or {})}, limits=limits)
 
