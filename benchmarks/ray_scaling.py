@@ -136,9 +136,10 @@ def main() -> None:
             ray_s = statistics.median(r[1] for r in rounds)
             ratio = statistics.median(r[0] / r[1] for r in rounds)
             added = statistics.median((r[1] - r[0]) / n * 1e6 for r in rounds)
+            spread = " ".join(f"{r[0] / r[1]:.2f}" for r in rounds)
             print(
                 f"{name:<9} {n:>6} {n / local_s:>14,.0f} {n / ray_s:>12,.0f} "
-                f"{ratio:>10.0%} {added:>14.0f}"
+                f"{ratio:>10.0%} {added:>14.0f}   rounds: {spread}"
             )
 
 
