@@ -16,7 +16,7 @@ import os
 import sys
 from typing import Any
 
-from verigrade.verifiers.cli import PIN_CHOICES, add_pin_argument
+from verigrade.verifiers.cli import PIN_CHOICES, add_pin_argument, add_ray_argument
 
 Subparsers = Any  # argparse's _SubParsersAction is private
 
@@ -44,15 +44,7 @@ def register(subparsers: Subparsers) -> None:
         help="uvicorn processes, each with its own grading pool (default 1)",
     )
     add_pin_argument(parser)
-    parser.add_argument(
-        "--ray",
-        nargs="?",
-        const="auto",
-        default=None,
-        metavar="ADDRESS",
-        help="grade on a Ray cluster instead of local workers (default address: auto; "
-        "needs verigrade[ray]); --workers is then per node",
-    )
+    add_ray_argument(parser, "grade")
     parser.add_argument("--api-key", default=None, help="require 'Authorization: Bearer KEY'")
     parser.add_argument(
         "--specs",

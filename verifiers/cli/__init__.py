@@ -3,7 +3,15 @@
 
 from __future__ import annotations
 
-from .arguments import PIN_CHOICES, Subparsers, add_pin_argument
+from .arguments import PIN_CHOICES, Subparsers, add_pin_argument, add_ray_argument
 from .main import COMMANDS, build_parser, main
 
-__all__ = ["COMMANDS", "PIN_CHOICES", "Subparsers", "add_pin_argument", "build_parser", "main"]
+__all__ = [
+    "COMMANDS",
+    "PIN_CHOICES",
+    "Subparsers",
+    "add_pin_argument",
+    "add_ray_argument",
+    "build_parser",
+    "main",
+]

@@ -25,6 +25,19 @@ def add_pin_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_ray_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """The ``--ray [ADDRESS]`` option, shared by ``grade``, ``select`` and ``serve``."""
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        default=None,
+        metavar="ADDRESS",
+        help=f"{what} on a Ray cluster (default address: auto; needs verigrade[ray]); "
+        "--workers is then per node",
+    )
+
+
 def add_grading_arguments(parser: argparse.ArgumentParser) -> None:
     """How the JSONL commands (``grade``, ``select``) grade: the spec, the workers and
     their limits, the batch size, and what they print."""
@@ -40,15 +53,7 @@ def add_grading_arguments(parser: argparse.ArgumentParser) -> None:
         help="worker processes (default: one per core; 0: in this process, no deadlines)",
     )
     add_pin_argument(parser)
-    parser.add_argument(
-        "--ray",
-        nargs="?",
-        const="auto",
-        default=None,
-        metavar="ADDRESS",
-        help="grade on a Ray cluster (default address: auto; needs verigrade[ray]); "
-        "--workers is then per node",
-    )
+    add_ray_argument(parser, "grade")
     parser.add_argument(
         "--timeout",
         type=float,

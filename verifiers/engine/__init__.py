@@ -13,6 +13,7 @@ from __future__ import annotations
 from .affinity import cpus_for_workers, pin_process
 from .grader import (
     DEFAULT_MAX_CHARS,
+    Batches,
     Grader,
     default_workers,
     grade,
@@ -27,6 +28,7 @@ from .worker import run_verifier
 
 __all__ = [
     "DEFAULT_MAX_CHARS",
+    "Batches",
     "Grader",
     "Submit",
     "RouteFinisher",

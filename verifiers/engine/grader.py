@@ -20,6 +20,7 @@ from .routing import RouteFinisher, gather, split
 from .worker import run_verifier
 
 T = TypeVar("T")
+B = TypeVar("B", bound="Batches")
 R = TypeVar("R")
 
 DEFAULT_MAX_CHARS = 2_000_000
@@ -31,7 +32,57 @@ def default_workers() -> int:
     return max(1, len(usable_cpus()) or os.cpu_count() or 1)
 
 
-class Grader:
+class Batches:
+    """``grade``, ``grade_async`` and the context manager, made of a grader's ``submit``
+    and ``close``: one definition for ``Grader`` and ``RayGrader``, so the two surfaces
+    cannot drift apart."""
+
+    def submit(
+        self,
+        samples: Iterable[Any],
+        spec: SpecLike,
+        *,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Future[list[Grade]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def grade(
+        self,
+        samples: Iterable[Any],
+        spec: SpecLike,
+        *,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> list[Grade]:
+        """Grade samples and wait for the result (see ``submit``)."""
+        return self.submit(samples, spec, timeout=timeout, deadline=deadline).result()
+
+    async def grade_async(
+        self,
+        samples: Iterable[Any],
+        spec: SpecLike,
+        *,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> list[Grade]:
+        """``grade`` for asyncio code: waits without blocking the event loop."""
+        import asyncio  # here, not at the top: ~30 ms that sync users never need
+
+        future = self.submit(samples, spec, timeout=timeout, deadline=deadline)
+        return await asyncio.wrap_future(future)
+
+    def __enter__(self: B) -> B:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Grader(Batches):
     """Grades batches of samples against reward specs.
 
     Args:
@@ -278,41 +329,10 @@ class Grader:
         _relay(inner, result, complete)
         return result
 
-    def grade(
-        self,
-        samples: Iterable[Any],
-        spec: SpecLike,
-        *,
-        timeout: float | None = None,
-        deadline: float | None = None,
-    ) -> list[Grade]:
-        """Grade samples and wait for the result (see ``submit``)."""
-        return self.submit(samples, spec, timeout=timeout, deadline=deadline).result()
-
-    async def grade_async(
-        self,
-        samples: Iterable[Any],
-        spec: SpecLike,
-        *,
-        timeout: float | None = None,
-        deadline: float | None = None,
-    ) -> list[Grade]:
-        """``grade`` for asyncio code: waits without blocking the event loop."""
-        import asyncio  # here, not at the top: ~30 ms that sync users never need
-
-        future = self.submit(samples, spec, timeout=timeout, deadline=deadline)
-        return await asyncio.wrap_future(future)
-
     def close(self) -> None:
         """Stop the worker processes."""
         if self.pool is not None:
             self.pool.close()
-
-    def __enter__(self) -> Grader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _checked(obj: object, index: int, max_chars: int) -> Sample | str:

@@ -27,7 +27,15 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from ..core.model import Grade, Verdict, weighted_reward
 from ..core.route import RoutedSpec
 from ..core.spec import SpecLike, parse_spec
-from ..engine import DEFAULT_MAX_CHARS, gather, invalid_grade, sample_id, split, unrouted_reason
+from ..engine import (
+    DEFAULT_MAX_CHARS,
+    Batches,
+    gather,
+    invalid_grade,
+    sample_id,
+    split,
+    unrouted_reason,
+)
 from .actor import NodeGrader, PoolCounters, pack
 from .view import ClusterPool
 
@@ -72,7 +80,7 @@ class _Job:
         return self.indexes[start : start + count]
 
 
-class RayGrader:
+class RayGrader(Batches):
     """Grades batches on a Ray cluster: one actor per node, each with a local ``Grader``.
 
     Same surface as ``Grader``: ``submit``, ``submit_finished``, ``grade``, ``grade_async``,
@@ -291,31 +299,6 @@ class RayGrader:
         order; ``finish`` runs on the node that graded the sample."""
         return self._start(list(samples), spec, finish, timeout, deadline)
 
-    def grade(
-        self,
-        samples: Iterable[Any],
-        spec: SpecLike,
-        *,
-        timeout: float | None = None,
-        deadline: float | None = None,
-    ) -> list[Grade]:
-        """Grade samples and wait for the result (see ``submit``)."""
-        return self.submit(samples, spec, timeout=timeout, deadline=deadline).result()
-
-    async def grade_async(
-        self,
-        samples: Iterable[Any],
-        spec: SpecLike,
-        *,
-        timeout: float | None = None,
-        deadline: float | None = None,
-    ) -> list[Grade]:
-        """``grade`` for asyncio code: waits without blocking the event loop."""
-        import asyncio
-
-        future = self.submit(samples, spec, timeout=timeout, deadline=deadline)
-        return await asyncio.wrap_future(future)
-
     def close(self) -> None:
         """Stop the node actors this grader started (and Ray itself, if it started it).
 
@@ -332,12 +315,6 @@ class RayGrader:
             ray.kill(handle)
         if self._owns_ray and ray.is_initialized():
             ray.shutdown()
-
-    def __enter__(self) -> RayGrader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- one batch ------------------------------------------------------------------
 
