@@ -31,7 +31,12 @@ def sft(
 
     Batches are drawn with a seeded shuffle, right-padded, and the learning rate warms
     up linearly over ``warmup`` steps then decays on a cosine to 10%.
+
+    Raises:
+        ValueError: ``pairs`` is empty.
     """
+    if not pairs:
+        raise ValueError("sft needs at least one (prompt, completion) pair")
     device = next(model.parameters()).device
     eos = int(tokenizer.eos_token_id)
     pad = int(tokenizer.pad_token_id)
@@ -53,7 +58,7 @@ def sft(
     losses: list[float] = []
     model.train()
     for step in range(steps):
-        if len(order) < batch_size:
+        while len(order) < batch_size:  # several epochs when the data is under a batch
             fresh = list(range(len(encoded)))
             rng.shuffle(fresh)
             order.extend(fresh)
