@@ -40,7 +40,8 @@ def evaluate(
 
     A completion is correct when the ``accuracy`` verdict (e.g. ``"math"``) scores 1;
     ``fmt`` names the format verdict to report. pass@k uses ``n`` (default ``k``)
-    samples per prompt at ``temperature``.
+    samples per prompt at ``temperature``; ``n=0`` measures greedy decoding only (for
+    models where sampling ``k`` answers per prompt costs too much).
     """
     n = k if n is None else n
     eos, pad = int(tokenizer.eos_token_id), int(tokenizer.pad_token_id)
@@ -86,15 +87,13 @@ def evaluate(
     def correct(g: Any) -> bool:
         return float(g.verdicts[accuracy].score) >= 1.0
 
-    result = {
-        "greedy_accuracy": sum(map(correct, greedy)) / len(greedy),
-        f"pass@{k}": sum(
+    result = {"greedy_accuracy": sum(map(correct, greedy)) / len(greedy)}
+    if n:
+        result[f"pass@{k}"] = sum(
             pass_at_k(n, sum(map(correct, sampled[i * n : (i + 1) * n])), k)
             for i in range(len(examples))
-        )
-        / len(examples),
-        "sample_accuracy": sum(map(correct, sampled)) / len(sampled),
-    }
+        ) / len(examples)
+        result["sample_accuracy"] = sum(map(correct, sampled)) / len(sampled)
     if fmt is not None:
         result["greedy_format"] = sum(float(g.verdicts[fmt].score) for g in greedy) / len(greedy)
     return result
