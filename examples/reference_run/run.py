@@ -1,21 +1,33 @@
-"""The reference run: R1's recipe in miniature, on two CPU cores, offline.
+"""The reference run: R1's four stages in miniature, on two CPU cores, offline.
 
 Per seed: build a ~0.66M-parameter Llama with a character tokenizer (nothing is
-downloaded), cold-start SFT on a few hundred worked ``a+b=`` examples in R1's
-``<think>...</think> answer`` template, then GRPO with accuracy + format rewards
-graded by ``verigrade serve`` over HTTP. Held-out greedy accuracy and pass@k are
-measured after SFT and after GRPO on 200 sums that no run trains on.
+downloaded), then
 
-    python examples/reference_run/run.py            # 3 seeds, writes results/ and README figures
+1. cold-start SFT on 500 worked ``a+b=`` examples in R1's ``<think>...</think> answer``
+   template;
+2. GRPO with accuracy + format rewards graded by ``verigrade serve`` over HTTP;
+3. rejection sampling: 8 completions for each of 1,000 training prompts from the GRPO
+   model, graded on the same server with the same spec, kept by ``verigrade select``
+   (full reward, best 1 per prompt, de-duplicated, truncated ones dropped), then SFT of
+   the initial model on the cold-start examples plus what was kept (R1 §2.3.3 fine-tunes
+   the base model on the rejection-sampled data);
+4. GRPO again from that model.
+
+Held-out greedy accuracy, pass@k, sampled accuracy and format rate are measured after
+every stage on 200 sums that no run trains on.
+
+    python examples/reference_run/run.py            # 3 seeds, writes results/
 
 ``--accuracy`` picks the accuracy verifier: ``math`` (the default once it is
 installed) or ``exact_answer`` (the interim integer matcher in this folder).
-``--server none`` grades in-process instead of over HTTP.
+``--server none`` grades in-process instead of over HTTP. ``--set NAME=VALUE``
+overrides a ``Recipe`` field (for trials; the committed results use none).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import os
@@ -42,7 +54,19 @@ class Recipe:
     sft_lr: float = 3e-3
     """SFT peak learning rate."""
     grpo_steps: int = 150
-    """GRPO rollouts (one update each)."""
+    """GRPO rollouts (one update each), stage 2."""
+    rs_prompts: int = 1000
+    """Training prompts sampled for rejection sampling (stage 3)."""
+    rs_samples: int = 8
+    """Completions sampled per prompt at ``temperature`` for rejection sampling."""
+    rs_min_reward: float = 1.5
+    """``select --min-reward``: full credit, i.e. right and well formatted."""
+    rs_best_k: int = 1
+    """``select --best-k``: one completion per prompt (de-duplicated, truncated dropped)."""
+    rs_sft_steps: int = 250
+    """SFT updates (batch 32) on the cold-start examples plus what select kept."""
+    grpo2_steps: int = 100
+    """GRPO rollouts of stage 4."""
     prompts_per_step: int = 16
     """Prompts per rollout."""
     num_generations: int = 8
@@ -90,58 +114,59 @@ def register_interim() -> None:
 
 
 def run_seed(seed: int, accuracy: str, server: str | None, out: Path, recipe: Recipe) -> None:
-    """SFT, evaluate, GRPO (with a held-out curve), evaluate; writes ``seed{seed}.json``."""
+    """The four stages with a held-out evaluation after each; writes ``seed{seed}.json``."""
     import torch
     from verigrade.trainer_client.trainer.data import addition_split
     from verigrade.trainer_client.trainer.evaluate import evaluate
     from verigrade.trainer_client.trainer.grpo import GRPOConfig, load_model, reward_source, train
+    from verigrade.trainer_client.trainer.rejection import rejection_sample
     from verigrade.trainer_client.trainer.sft import sft
     from verigrade.trainer_client.trainer.tokenizer import build_tiny_llama
+    from verigrade.verifiers import SelectOptions
 
     torch.set_num_threads(1)
     if accuracy == "exact_answer":
         register_interim()
+    clock: dict[str, float] = {}
     t0 = time.perf_counter()
     train_set, held_out = addition_split(n_eval=recipe.eval_examples, seed=1234)
     sft_set, rl_set = train_set[: recipe.sft_examples], train_set[recipe.sft_examples :]
+    cold_pairs = [(ex.prompt, ex.solution or "") for ex in sft_set]
     work = out / "work" / f"seed{seed}"
     build_tiny_llama(work / "init", seed=seed)
-    model, tokenizer = load_model(str(work / "init"))
-
-    # cold start
-    torch.manual_seed(seed)
-    losses = sft(
-        model,
-        tokenizer,
-        [(ex.prompt, ex.solution or "") for ex in sft_set],
-        steps=recipe.sft_steps,
-        learning_rate=recipe.sft_lr,
-        seed=seed,
-    )
-    model.save_pretrained(work / "sft")
-    tokenizer.save_pretrained(work / "sft")
-    t_sft = time.perf_counter()
-
     spec = accuracy_spec(accuracy)
-    config = GRPOConfig(
-        model=str(work / "sft"),
-        spec=spec,
-        server=server,
-        output_dir=str(work / "grpo"),
-        steps=recipe.grpo_steps,
-        prompts_per_step=recipe.prompts_per_step,
-        num_generations=recipe.num_generations,
-        max_new_tokens=recipe.max_new_tokens,
-        temperature=recipe.temperature,
-        learning_rate=recipe.grpo_lr,
-        seed=seed,
-        device="cpu",
-        threads=1,
-        log_every=10,
-    )
-    rewards = reward_source(config)
 
-    def held_out_eval(n: int | None = None, k: int = recipe.k) -> dict[str, float]:
+    def cold_sft(pairs: list[tuple[str, str]], steps: int, name: str) -> tuple[Any, Any, float]:
+        """SFT from the fresh initial model (R1 fine-tunes the base model at both SFT
+        stages, not the RL checkpoint), saved under ``work/name``."""
+        model, tokenizer = load_model(str(work / "init"))
+        torch.manual_seed(seed)
+        losses = sft(model, tokenizer, pairs, steps=steps, learning_rate=recipe.sft_lr, seed=seed)
+        model.save_pretrained(work / name)
+        tokenizer.save_pretrained(work / name)
+        return model, tokenizer, losses[-1]
+
+    def grpo_config(start: str, name: str, steps: int) -> GRPOConfig:
+        return GRPOConfig(
+            model=str(work / start),
+            spec=spec,
+            server=server,
+            output_dir=str(work / name),
+            steps=steps,
+            prompts_per_step=recipe.prompts_per_step,
+            num_generations=recipe.num_generations,
+            max_new_tokens=recipe.max_new_tokens,
+            temperature=recipe.temperature,
+            learning_rate=recipe.grpo_lr,
+            seed=seed,
+            device="cpu",
+            threads=1,
+            log_every=10,
+        )
+
+    rewards = reward_source(grpo_config("sft", "grpo", 0))
+
+    def held_out_eval(model: Any, tokenizer: Any, n: int | None = None) -> dict[str, float]:
         return evaluate(
             model,
             tokenizer,
@@ -149,40 +174,101 @@ def run_seed(seed: int, accuracy: str, server: str | None, out: Path, recipe: Re
             rewards,
             accuracy=accuracy,
             fmt="think_format",
-            k=k,
+            k=recipe.k if n is None else 1,
             temperature=recipe.temperature,
             max_new_tokens=recipe.max_new_tokens,
             seed=seed,
         )
 
-    before = held_out_eval()
-    curve = [{"step": 0, **held_out_eval(recipe.curve_examples, k=1)}]
+    def rl(model: Any, tokenizer: Any, start: str, name: str, steps: int) -> dict[str, Any]:
+        """GRPO with a held-out greedy curve every ``eval_every`` steps."""
+        curve = [{"step": 0, **held_out_eval(model, tokenizer, recipe.curve_examples)}]
 
-    def on_step(step: int, _: Any) -> None:
-        if step % recipe.eval_every == 0:
-            curve.append({"step": step, **held_out_eval(recipe.curve_examples, k=1)})
+        def on_step(step: int, _: Any) -> None:
+            if step % recipe.eval_every == 0:
+                curve.append(
+                    {"step": step, **held_out_eval(model, tokenizer, recipe.curve_examples)}
+                )
 
-    t_grpo = time.perf_counter()
-    result = train(
-        config, model=model, tokenizer=tokenizer, examples=rl_set, rewards=rewards, on_step=on_step
+        result = train(
+            grpo_config(start, name, steps),
+            model=model,
+            tokenizer=tokenizer,
+            examples=rl_set,
+            rewards=rewards,
+            on_step=on_step,
+        )
+        model.save_pretrained(work / name)
+        tokenizer.save_pretrained(work / name)
+        return {"curve": curve, "history": result.history}
+
+    stages: dict[str, dict[str, float]] = {}
+    # 1. cold start
+    model, tokenizer, sft_loss = cold_sft(cold_pairs, recipe.sft_steps, "sft")
+    stages["sft"] = held_out_eval(model, tokenizer)
+    clock["sft"] = time.perf_counter() - t0
+
+    # 2. reasoning-oriented RL
+    t = time.perf_counter()
+    grpo1 = rl(model, tokenizer, "sft", "grpo", recipe.grpo_steps)
+    stages["grpo"] = held_out_eval(model, tokenizer)
+    clock["grpo"] = time.perf_counter() - t
+
+    # 3. rejection sampling on training prompts (never the held-out ones) with
+    # verigrade's select, graded where GRPO's rewards are, then SFT on what it kept
+    t = time.perf_counter()
+    grader = None
+    if server:
+        from verigrade.trainer_client import ServerGrader
+
+        grader = ServerGrader(server)
+    options = SelectOptions(min_reward=recipe.rs_min_reward, best_k=recipe.rs_best_k)
+    kept = rejection_sample(
+        model,
+        tokenizer,
+        rl_set[: recipe.rs_prompts],
+        spec,
+        options,
+        n=recipe.rs_samples,
+        max_new_tokens=recipe.max_new_tokens,
+        temperature=recipe.temperature,
+        seed=seed,
+        grader=grader,
     )
-    t_done = time.perf_counter()
-    after = held_out_eval()
+    if grader is not None:
+        grader.close()
+    model, tokenizer, rs_loss = cold_sft(cold_pairs + kept.pairs, recipe.rs_sft_steps, "rs")
+    stages["rs_sft"] = held_out_eval(model, tokenizer)
+    clock["rs_sft"] = time.perf_counter() - t
+
+    # 4. RL again, from the rejection-sampling SFT model
+    t = time.perf_counter()
+    grpo2 = rl(model, tokenizer, "rs", "grpo2", recipe.grpo2_steps)
+    stages["grpo2"] = held_out_eval(model, tokenizer)
+    clock["grpo2"] = time.perf_counter() - t
     rewards.close()
-    seconds = {"sft": t_sft - t0, "grpo": t_done - t_grpo, "total": time.perf_counter() - t0}
+    clock["total"] = time.perf_counter() - t0
     record: dict[str, Any] = {
         "seed": seed,
         "accuracy_verifier": accuracy,
         "graded_by": server or "in-process",
-        "before": before,
-        "after": after,
-        "curve": curve,
-        "history": result.history,
-        "sft_final_loss": losses[-1],
-        "seconds": seconds,
+        "stages": stages,
+        "grpo": grpo1,
+        "rejection": {
+            "prompts": kept.prompts,
+            "completions": kept.completions,
+            "outcomes": kept.outcomes,
+            "prompts_kept": kept.prompts_kept,
+            "rows": len(kept.pairs),
+        },
+        "grpo2": grpo2,
+        "sft_final_loss": sft_loss,
+        "rs_sft_final_loss": rs_loss,
+        "seconds": clock,
     }
     (out / f"seed{seed}.json").write_text(json.dumps(record, indent=1))
-    print(f"seed {seed}: before {before} after {after} ({seconds['total']:.0f}s)")
+    summary = " ".join(f"{k}={v['greedy_accuracy']:.3f}" for k, v in stages.items())
+    print(f"seed {seed}: greedy accuracy {summary} ({clock['total']:.0f}s)", flush=True)
 
 
 # ---------------------------------------------------------------------------------
@@ -249,74 +335,129 @@ def server_available() -> bool:
 # ---------------------------------------------------------------------------------
 
 
+STAGES = [
+    ("sft", "1 cold-start SFT"),
+    ("grpo", "2 GRPO"),
+    ("rs_sft", "3 rejection sampling + SFT"),
+    ("grpo2", "4 GRPO again"),
+]
+"""Stage keys in ``seed*.json`` and their labels in the table."""
+
+
 def summarise(out: Path, seeds: list[int], recipe: Recipe) -> str:
-    """The markdown table and ``reference_run.png`` from the per-seed JSON files."""
+    """The markdown tables and ``reference_run.png`` from the per-seed JSON files."""
     import statistics
 
     runs = [json.loads((out / f"seed{s}.json").read_text()) for s in seeds]
     k = recipe.k
     metrics = [
-        ("greedy_accuracy", "greedy acc"),
+        ("greedy_accuracy", "greedy accuracy"),
         (f"pass@{k}", f"pass@{k}"),
-        ("sample_accuracy", "sampled acc (T=1)"),
-        ("greedy_format", "format"),
+        ("sample_accuracy", "sampled accuracy (T=1)"),
+        ("greedy_format", "format rate (greedy)"),
     ]
-    header = (
-        "| seed | "
-        + " | ".join(f"{label} before | {label} after" for _, label in metrics)
-        + " | minutes |"
-    )
-    lines = [header, "|" + "---|" * (2 + 2 * len(metrics))]
+
+    def mean_sd(xs: list[float], signed: bool = False) -> str:
+        sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
+        mean = f"{statistics.mean(xs):+.3f}" if signed else f"{statistics.mean(xs):.3f}"
+        return f"{mean} ± {sd:.3f}"
+
+    seed_cols = " | ".join(f"seed {r['seed']}" for r in runs)
+    lines = [
+        f"| metric | after stage | {seed_cols} | mean ± sd | change from previous stage |",
+        "|---|---|" + "---|" * (len(runs) + 2),
+    ]
+    for m, label in metrics:
+        for i, (stage, stage_label) in enumerate(STAGES):
+            xs = [r["stages"][stage][m] for r in runs]
+            # the paired change per seed: seeds differ a lot after SFT, the change less
+            change = ""
+            if i:
+                prev = STAGES[i - 1][0]
+                change = mean_sd([r["stages"][stage][m] - r["stages"][prev][m] for r in runs], True)
+            cells = " | ".join(f"{x:.3f}" for x in xs)
+            lines.append(f"| {label} | {stage_label} | {cells} | **{mean_sd(xs)}** | {change} |")
+    lines += [
+        "",
+        "| seed | sampled (prompts x n) | kept rows | prompts with one kept | below min reward"
+        " | duplicate | truncated | minutes: SFT / GRPO / RS+SFT / GRPO again / total |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in runs:
-        cells = [f"{r[w][m]:.3f}" for m, _ in metrics for w in ("before", "after")]
-        minutes = r["seconds"]["total"] / 60
-        lines.append(f"| {r['seed']} | " + " | ".join(cells) + f" | {minutes:.1f} |")
-    mean_cells, change_cells = [], []
-    for m, _ in metrics:
-        for w in ("before", "after"):
-            xs = [r[w][m] for r in runs]
-            sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
-            mean_cells.append(f"**{statistics.mean(xs):.3f} ± {sd:.3f}**")
-        # the paired change per seed: seeds differ a lot after SFT, the change less
-        deltas = [r["after"][m] - r["before"][m] for r in runs]
-        sd = statistics.stdev(deltas) if len(deltas) > 1 else 0.0
-        change_cells += ["", f"**{statistics.mean(deltas):+.3f} ± {sd:.3f}**"]
-    lines.append("| mean ± sd | " + " | ".join(mean_cells) + " | |")
-    lines.append("| change (after - before) | " + " | ".join(change_cells) + " | |")
+        rej, sec = r["rejection"], r["seconds"]
+        out_of = rej["outcomes"]
+        minutes = " / ".join(
+            f"{sec[key] / 60:.1f}" for key in ("sft", "grpo", "rs_sft", "grpo2", "total")
+        )
+        lines.append(
+            f"| {r['seed']} | {rej['completions']} ({rej['prompts']} x {recipe.rs_samples}) "
+            f"| {rej['rows']} | {rej['prompts_kept']} | {out_of.get('below_min_reward', 0)} "
+            f"| {out_of.get('duplicate', 0)} | {out_of.get('truncated', 0)} | {minutes} |"
+        )
     table = "\n".join(lines)
     (out / "table.md").write_text(table + "\n")
-    _plot(runs, out / "reference_run.png")
+    _plot(runs, out / "reference_run.png", k)
     return table
 
 
-def _plot(runs: list[dict[str, Any]], path: Path) -> None:
+def _plot(runs: list[dict[str, Any]], path: Path, k: int) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax_r, ax_a) = plt.subplots(1, 2, figsize=(11, 4))
-    for r in runs:
-        steps = [h["step"] for h in r["history"]]
-        ax_r.plot(
-            steps, _smooth([h["reward/mean"] for h in r["history"]]), label=f"seed {r['seed']}"
-        )
-        ax_a.plot(
-            [c["step"] for c in r["curve"]],
-            [c["greedy_accuracy"] for c in r["curve"]],
-            marker="o",
-            label=f"seed {r['seed']}",
-        )
+    fig, (ax_s, ax_r, ax_a) = plt.subplots(1, 3, figsize=(16, 4.2))
+    xs = list(range(len(STAGES)))
+    for key, label, marker in (
+        ("greedy_accuracy", "greedy accuracy", "o"),
+        (f"pass@{k}", f"pass@{k}", "s"),
+        ("sample_accuracy", "sampled accuracy", "^"),
+        ("greedy_format", "format rate", "x"),
+    ):
+        per_seed = [[r["stages"][s][key] for s, _ in STAGES] for r in runs]
+        means = [sum(col) / len(col) for col in zip(*per_seed, strict=True)]
+        (line,) = ax_s.plot(xs, means, marker=marker, label=f"{label} (mean)")
+        for ys in per_seed:
+            ax_s.plot(xs, ys, color=line.get_color(), alpha=0.25, linewidth=0.8)
+    ax_s.set_xticks(xs, [label for _, label in STAGES], fontsize=8)
+    ax_s.set(ylabel="held-out (200 sums)", title="after each stage (thin: single seeds)")
+    offset = max(len(r["grpo"]["history"]) for r in runs)
+    for i, r in enumerate(runs):
+        color = f"C{i}"  # one colour per seed across both RL stages
+        for part, shift, style in (("grpo", 0, "-"), ("grpo2", offset, "--")):
+            hist = r[part]["history"]
+            ax_r.plot(
+                [h["step"] + shift for h in hist],
+                _smooth([h["reward/mean"] for h in hist]),
+                style,
+                color=color,
+                label=f"seed {r['seed']}" if part == "grpo" else None,
+            )
+            curve = r[part]["curve"]
+            ax_a.plot(
+                [c["step"] + shift for c in curve],
+                [c["greedy_accuracy"] for c in curve],
+                style,
+                marker="o",
+                color=color,
+                label=f"seed {r['seed']}" if part == "grpo" else None,
+            )
+    for ax in (ax_r, ax_a):
+        ax.axvline(offset, color="grey", linewidth=0.8)
     acc = runs[0]["accuracy_verifier"]
     ax_r.set(
-        xlabel="GRPO step",
+        xlabel="GRPO step (stage 2, then stage 4 dashed)",
         ylabel="reward (mean, smoothed over 10 steps)",
         title=f"training reward: {acc} + 0.5 x think_format",
     )
-    ax_a.set(xlabel="GRPO step", ylabel="greedy accuracy", title="held-out greedy accuracy")
-    for ax in (ax_r, ax_a):
+    ax_a.set(
+        xlabel="GRPO step (stage 2, then stage 4 dashed)",
+        ylabel="greedy accuracy (100 held-out)",
+        title="held-out greedy accuracy during RL",
+    )
+    for ax in (ax_s, ax_r, ax_a):
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -326,6 +467,19 @@ def _smooth(xs: list[float], window: int = 10) -> list[float]:
         sum(xs[max(0, i - window + 1) : i + 1]) / len(xs[max(0, i - window + 1) : i + 1])
         for i in range(len(xs))
     ]
+
+
+def recipe_with(overrides: list[str]) -> Recipe:
+    """The default recipe with ``name=value`` overrides (``--set grpo_steps=2``), for
+    quick trials and the smoke test; the committed results use no overrides."""
+    fields = {f.name: f.type for f in dataclasses.fields(Recipe)}
+    values: dict[str, Any] = {}
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or name not in fields:
+            raise SystemExit(f"--set wants NAME=VALUE with NAME one of {sorted(fields)}: {item!r}")
+        values[name] = float(value) if fields[name] in (float, "float") else int(value)
+    return dataclasses.replace(Recipe(), **values)
 
 
 def main() -> None:
@@ -349,10 +503,13 @@ def main() -> None:
     parser.add_argument(
         "--summarise-only", action="store_true", help="redo the table and plot from --out"
     )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="override a Recipe field"
+    )
     parser.add_argument("--one-seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--server-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    recipe = Recipe()
+    recipe = recipe_with(args.set)
     accuracy = args.accuracy or default_accuracy()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -370,7 +527,8 @@ def main() -> None:
     elif args.server not in ("auto", "none"):
         url = args.server
     print(f"accuracy verifier: {accuracy}; grading: {url or 'in-process'}", flush=True)
-    t0 = time.perf_counter()
+    t0 = last_load = time.perf_counter()
+    loads = [os.getloadavg()[0]]
     try:
         pending, running = list(args.seeds), list[subprocess.Popen[bytes]]()
         while pending or running:
@@ -385,6 +543,7 @@ def main() -> None:
                     accuracy,
                     "--out",
                     str(args.out),
+                    *(f"--set={item}" for item in args.set),
                 ] + (["--server-url", url] if url else [])
                 running.append(subprocess.Popen(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}))
             for proc in list(running):
@@ -393,6 +552,9 @@ def main() -> None:
                     if proc.returncode:
                         raise SystemExit(f"a seed failed: {proc.args!r}")
             time.sleep(0.5)
+            if time.perf_counter() - last_load >= 30:  # the machine may be shared: record it
+                loads.append(os.getloadavg()[0])
+                last_load = time.perf_counter()
     finally:
         if server_proc is not None:
             server_proc.terminate()
@@ -405,12 +567,22 @@ def main() -> None:
                 "accuracy": accuracy,
                 "graded_by": url and "http",
                 "wall_minutes": minutes,
+                "cpus": os.cpu_count(),
+                # 1-minute load average every 30 s: 3 seeds on 2 cores alone give ~3
+                "load_average": {
+                    "min": min(loads),
+                    "mean": sum(loads) / len(loads),
+                    "max": max(loads),
+                },
             },
             indent=1,
         )
     )
     print(summarise(args.out, args.seeds, recipe))
-    print(f"all seeds: {minutes:.1f} minutes")
+    print(
+        f"all seeds: {minutes:.1f} minutes on {os.cpu_count()} CPUs, 1-minute load average "
+        f"{min(loads):.1f}-{max(loads):.1f} (mean {sum(loads) / len(loads):.1f})"
+    )
 
 
 if __name__ == "__main__":
