@@ -46,6 +46,11 @@ _POLL = 0.5
 """Seconds between looks at the cluster while chunks are in flight."""
 _NAMESPACE = "verigrade"
 _ACTOR_CONCURRENCY = 256
+_REST = 5.0
+_LOOKS = 40
+"""Times a batch with no actor left looks for one (about 0.2 s apart, plus each look's
+wait) before its items get ``status="error"``."""
+"""Seconds a node whose actor died or did not answer waits before it gets one again."""
 
 
 @dataclass
@@ -157,15 +162,24 @@ class RayGrader(Batches):
         """The cluster seen as one pool: what servers read for readiness and metrics."""
         self._last_refresh = 0.0
         self._refreshing = False
+        self._starting: set[str] = set()  # nodes whose actor is being asked for `ready`
+        self._alive: set[str] = set()  # the nodes with CPUs at the last look
+        self._resting: dict[str, float] = {}  # node id -> when it may get an actor again
         self.refresh(wait=True)
         if not self._actors:
             raise RuntimeError("the Ray cluster has no node with CPUs to grade on")
 
     # -- the cluster ----------------------------------------------------------------
 
-    def refresh(self, *, wait: bool = False) -> dict[str, Any]:
+    def refresh(self, *, wait: bool = False, ready_timeout: float = 120.0) -> dict[str, Any]:
         """Give every live node an actor and forget those of dead nodes; returns
-        node id -> actor. Runs by itself during batches, so nodes that join get used."""
+        node id -> actor. Runs by itself during batches, so nodes that join get used.
+
+        An actor is used only once it has answered ``ready``: a node that has just died
+        still looks alive to the cluster for a while, and a handle to its actor would take
+        chunks only to fail them. ``wait``: answer after the new actors have (up to
+        ``ready_timeout`` s); otherwise they join in the background.
+        """
         alive = {
             node["NodeID"]: node["Resources"].get("CPU", 0)
             for node in ray.nodes()  # type: ignore[no-untyped-call]
@@ -173,30 +187,49 @@ class RayGrader(Batches):
         }
         started = []
         with self._lock:
-            self._last_refresh = time.monotonic()
+            now = self._last_refresh = time.monotonic()
+            self._alive = set(alive)
             for node_id in list(self._actors):
                 if node_id not in alive:
                     del self._actors[node_id]
                     self._counters.pop(node_id, None)
                     self.last_failure = f"node {node_id[:12]} left the cluster"
             for node_id, cpus in alive.items():
-                if node_id not in self._actors and not self._closed:
-                    handle = self._start_actor(node_id, cpus)
-                    self._actors[node_id] = handle
-                    started.append((node_id, handle))
+                if (
+                    self._closed
+                    or node_id in self._actors
+                    or node_id in self._starting
+                    or self._resting.get(node_id, 0.0) > now
+                ):
+                    continue
+                self._starting.add(node_id)
+                started.append((node_id, self._start_actor(node_id, cpus)))
             self._note_actors()
-            actors = dict(self._actors)
-        if wait and started:
-            for node_id, handle in started:
-                try:
-                    counters = ray.get(handle.ready.remote(), timeout=120)
-                except (*_ACTOR_GONE, GetTimeoutError) as exc:
-                    self._forget(node_id, handle, f"its actor did not start: {type(exc).__name__}")
-                    actors.pop(node_id, None)
-                else:
-                    with self._lock:
-                        self._counters[node_id] = counters
-        return actors
+        if started and wait:
+            self._admit(started, ready_timeout)
+        elif started:
+            threading.Thread(target=self._admit, args=(started, ready_timeout), daemon=True).start()
+        return self.actors()
+
+    def _admit(self, started: list[tuple[str, Any]], timeout: float) -> None:
+        """Add each started (or found) actor once it answers; rest the node if it does not."""
+        for node_id, handle in started:
+            try:
+                counters = ray.get(handle.ready.remote(), timeout=timeout)
+            except (*_ACTOR_GONE, GetTimeoutError, ray.exceptions.RayError) as exc:
+                with self._lock:
+                    self._starting.discard(node_id)
+                    self._resting[node_id] = time.monotonic() + _REST
+                    self.last_failure = (
+                        f"node {node_id[:12]}: its actor did not answer ({type(exc).__name__})"
+                    )
+                continue
+            with self._lock:
+                self._starting.discard(node_id)
+                if not self._closed:
+                    self._actors[node_id] = handle
+                    self._counters[node_id] = counters
+                    self._note_actors()
 
     def refresh_soon(self) -> None:
         """``refresh`` in a background thread, unless one runs or one ran in the last 2 s."""
@@ -216,6 +249,12 @@ class RayGrader(Batches):
                     self._refreshing = False
 
         threading.Thread(target=run, daemon=True, name="raygrader-refresh").start()
+
+    def _resting_node(self) -> bool:
+        """A live node waits out its rest (its actor died): it gets a new one after it."""
+        now = time.monotonic()
+        with self._lock:
+            return any(until > now and node in self._alive for node, until in self._resting.items())
 
     def _note_actors(self) -> None:
         """Keep the time since the last actor was lost (caller holds the lock)."""
@@ -255,6 +294,7 @@ class RayGrader(Batches):
             if self._actors.get(node_id) is handle:
                 del self._actors[node_id]
                 self._counters.pop(node_id, None)
+                self._resting[node_id] = time.monotonic() + _REST
                 self.last_failure = f"node {node_id[:12]}: {why}"
                 self._note_actors()
 
@@ -400,6 +440,7 @@ class RayGrader(Batches):
         )
         done: list[list[Any] | None] = [None] * len(pending)
         in_flight: dict[Any, tuple[_Chunk, str, Any]] = {}  # ref -> chunk, node, actor
+        looks = 0  # times the cluster was searched for an actor and none answered
 
         def give_up(chunk: _Chunk, status: str, reason: str) -> None:
             failed = [self._failed(job, status, reason)] * len(chunk.items)
@@ -430,13 +471,20 @@ class RayGrader(Batches):
             if not in_flight:
                 # Ask the cluster only when no actor is known: asking on every 5 ms turn
                 # while other batches fill the actors would flood the GCS.
-                if not self.actors() and not self.refresh(wait=True):  # none left: say so
-                    for chunk in pending:
-                        give_up(chunk, "error", "no Ray actor is left to grade on")
-                    self._waiting(-len(pending))
-                    pending.clear()
-                else:
+                if self.actors():
                     time.sleep(0.005)  # every actor is full with other batches
+                    continue
+                left = None if end is None else end - time.monotonic()
+                if self.refresh(wait=True, ready_timeout=min(30.0, left or 30.0)):
+                    continue
+                looks += 1
+                if looks < _LOOKS and self._resting_node():  # its rest ends soon: look again
+                    time.sleep(0.2)
+                    continue
+                for chunk in pending:  # none left: say so
+                    give_up(chunk, "error", "no Ray actor is left to grade on")
+                self._waiting(-len(pending))
+                pending.clear()
                 continue
             wait = _POLL if end is None else max(0.0, min(_POLL, end - time.monotonic()))
             ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=wait)
