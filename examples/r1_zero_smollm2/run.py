@@ -22,12 +22,9 @@ import importlib.util
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
-import sys
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -170,26 +167,9 @@ def dense_model(work: Path) -> Path:
 
 def start_server() -> tuple[subprocess.Popen[bytes], str]:
     """``verigrade serve`` on a free loopback port, one worker."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from verigrade.verifiers.cli import main; raise SystemExit(main())",
-         "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1", "--log-level", "warning"],
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        if proc.poll() is not None:
-            raise RuntimeError("the grading server exited during start-up")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("the grading server did not become healthy")
+    from verigrade.trainer_client.trainer.local_server import start_local_server
+
+    return start_local_server()
 
 
 # ---------------------------------------------------------------------------------

@@ -31,11 +31,9 @@ import dataclasses
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -279,48 +277,19 @@ def run_seed(seed: int, accuracy: str, server: str | None, out: Path, recipe: Re
 def start_server(accuracy: str) -> tuple[subprocess.Popen[bytes], str]:
     """``verigrade serve`` on a free loopback port; the interim verifier is registered
     in the server process and importable by its workers through PYTHONPATH."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    boot = "from verigrade.verifiers.cli import main; raise SystemExit(main())"
+    preamble = ""
     if accuracy == "exact_answer":
-        boot = (
+        preamble = (
             "from exact_answer import ExactAnswerVerifier; "
-            "from verigrade.verifiers import register; register(ExactAnswerVerifier); " + boot
+            "from verigrade.verifiers import register; register(ExactAnswerVerifier); "
         )
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            boot,
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        if proc.poll() is not None:
-            raise RuntimeError("the grading server exited during start-up")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("the grading server did not become healthy")
+    from verigrade.trainer_client.trainer.local_server import start_local_server
+
+    return start_local_server(preamble=preamble, env=env)
 
 
 def server_available() -> bool:
