@@ -54,6 +54,10 @@ class LocalCluster:
         self.address = f"127.0.0.1:{self.port}"
         self.nodes: list[str] = []  # each node's raylet session marker, in start order
         self._env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(env or {})}
+        # Once any local Ray has run on the machine, ~/.ray/auth_token exists and `ray start`
+        # turns token auth on, while a driver that connects without RAY_AUTH_MODE=token does
+        # not send it ("InvalidAuthToken"): keep both sides on the caller's mode (Ray 2.60).
+        self._env.setdefault("RAY_AUTH_MODE", "disabled")
         self._env.pop("RAY_ADDRESS", None)
         self._start(["--head", f"--port={self.port}"], head_cpus)
 
