@@ -9,10 +9,10 @@ bounds how many); each chunk waits on the local pool without holding a thread.
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..core.model import Verdict
+from ..core.model import Verdict, weighted_reward
 from ..engine import Grader
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
@@ -20,18 +20,24 @@ PoolCounters = tuple[int, int, int, int, int, int]
 """live workers, configured workers, restarts, item timeouts, crashes, start failures."""
 
 
-def pack(verdicts: list[Verdict]) -> bytes:
-    """A sample's verdicts as one pickled tuple of plain tuples, made in the worker that
-    graded it.
+class Packer:
+    """A sample's Grade, less its id, as pickled bytes ``(reward, verdicts)``, made in the
+    worker that graded it (the default finisher of ``RayGrader``).
 
-    Pickled there, the result crosses the actor as opaque bytes: the actor neither
-    unpickles what its pool's workers send nor pickles it again for Ray (that was ~10 us of
-    the actor's CPU per item, on the node's cores); only the driver unpickles it, once,
-    and rebuilds the Grade.
+    Packed there, the result crosses the node actor as opaque bytes: the actor neither
+    unpickles what its pool's workers send nor pickles it again for Ray, and the driver's
+    share is one ``loads`` per sample (Verdicts pickle as their constructor call), a dict
+    and the Grade: the reward is summed here, with ``weighted_reward`` itself, so it is the
+    very float a local ``Grader`` gives.
     """
-    return pickle.dumps(
-        tuple((v.score, v.status, v.reason, v.details) for v in verdicts), _PROTOCOL
-    )
+
+    def __init__(self, labels: Sequence[str], weights: Mapping[str, float]) -> None:
+        self.labels = tuple(labels)
+        self.weights = dict(weights)
+
+    def __call__(self, verdicts: list[Verdict]) -> bytes:
+        reward = weighted_reward(self.weights, dict(zip(self.labels, verdicts, strict=True)))
+        return pickle.dumps((reward, tuple(verdicts)), _PROTOCOL)
 
 
 class NodeGrader:
@@ -54,24 +60,31 @@ class NodeGrader:
 
     async def grade(
         self,
-        items: list[Any],
+        items: bytes,
         spec: Any,
-        finish: Callable[[list[Verdict]], Any] | None,
+        finish: Callable[[list[Verdict]], Any],
         timeout: float | None,
         deadline: float | None,
         indexes: Sequence[int] | None = None,
-    ) -> list[Any]:
-        """One chunk: ``finish(verdicts)`` per item, ``finish`` defaulting to ``pack``;
-        ``indexes`` are the items' places in their batch (reasons and ids count by them)."""
+    ) -> tuple[PoolCounters, bytes]:
+        """One chunk: the pickled list of its items in; the node pool's counters and the
+        pickled list of ``finish(verdicts)`` per item out. ``indexes`` are the items' places
+        in their batch (reasons and ids count by them).
+
+        Both lists cross Ray as one bytes object each, which Ray moves without looking
+        inside (measured through its object store: 1,024 items took 2.7 ms as a list, 1.7
+        ms as bytes with the unpickling; 1,024 results 0.83 ms as a list of bytes, 0.02 ms
+        pickled). The bytes come from the driver, trusted as Ray's own pickles are.
+        """
         import asyncio
 
         future = self.grader.submit_finished(
-            items, spec, finish or pack, timeout=timeout, deadline=deadline,
+            pickle.loads(items), spec, finish, timeout=timeout, deadline=deadline,
             indexes=indexes,
         )  # fmt: skip
         done: list[tuple[Any, Any]] = await asyncio.wrap_future(future)
         # The driver knows each item's id; only the values go back.
-        return [self.counters(), [value for _, value in done]]
+        return self.counters(), pickle.dumps([value for _, value in done], _PROTOCOL)
 
     def counters(self) -> PoolCounters:
         """The node pool's state, sent back with every chunk (the driver's metrics)."""
