@@ -269,6 +269,30 @@ def train_run(work: Path, url: str, r: Recipe, out: Path, evaluate: bool = True)
     _plot(record, out / "reward_curve.png")
 
 
+def samples(work: Path, r: Recipe, out: Path, n: int) -> None:
+    """Greedy completions of the first ``n`` held-out prompts, from the released model and
+    from the last checkpoint of a finished run; writes ``samples.json``."""
+    from verigrade.trainer_client.trainer.grpo import load_model
+
+    trained = work / "grpo" / f"checkpoint-{r.steps}"
+    if not trained.is_dir():
+        raise SystemExit(f"no {trained}: run the training first (same --steps)")
+    table: dict[str, list[dict[str, str]]] = {}
+    for name, path in (("base", dense_model(work)), (f"after {r.steps} steps", trained)):
+        model, tokenizer = load_model(str(path))
+        rows = []
+        for example in examples(r.task, n, EVAL_SEED, tokenizer):
+            ids = tokenizer(example.prompt, return_tensors="pt")
+            generated = model.generate(**ids, max_new_tokens=r.max_new_tokens, do_sample=False)
+            text = tokenizer.decode(
+                generated[0][ids["input_ids"].shape[1] :], skip_special_tokens=True
+            )
+            rows.append({"reference": example.reference, "completion": "<think>" + text})
+        table[name] = rows
+        print(name, json.dumps(rows, indent=1), flush=True)
+    (out / "samples.json").write_text(json.dumps(table, indent=1))
+
+
 def _plot(record: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -301,6 +325,9 @@ def main() -> None:
     parser.add_argument("--task", choices=sorted(TASKS), help="override the recipe's task")
     parser.add_argument("--temperature", type=float, help="override the rollout temperature")
     parser.add_argument("--no-eval", action="store_true", help="skip the held-out evaluations")
+    parser.add_argument(
+        "--samples", type=int, metavar="N", help="greedy completions, before and after a run"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--work", type=Path, default=HERE / "results" / "work")
     args = parser.parse_args()
@@ -316,6 +343,9 @@ def main() -> None:
     torch.set_num_threads(r.threads)
     torch.manual_seed(r.seed)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.samples:
+        samples(args.work, r, args.out, args.samples)
+        return
     server, url = start_server()
     try:
         if args.measure:

@@ -65,3 +65,24 @@ def test_rewards_on_a_prefilled_think(r1: Any) -> None:
     # so within a group closing the tag is worth 0.375 more
     assert [g.verdicts["think_format"].score for g in shaped] == [1.0, 0.25, 1.0]
     assert [g.reward for g in shaped] == [1.5, 1.125, 0.5]
+
+
+def test_committed_run_and_samples_say_what_the_readme_says(r1: Any) -> None:
+    import json
+
+    results = ROOT / "examples" / "r1_zero_smollm2" / "results"
+    run = json.loads((results / "run.json").read_text())
+    assert run["recipe"]["steps"] == len(run["history"]) == 40
+    assert run["before"] == {"greedy_accuracy": 0.28, "greedy_format": 0.0}
+    assert run["after"] == {"greedy_accuracy": 0.81, "greedy_format": 1.0}
+    readme = (ROOT / "examples" / "r1_zero_smollm2" / "README.md").read_text()
+    assert "| held-out greedy accuracy (100 prompts) | 0.28 | **0.81** |" in readme
+    # The greedy completions (the pre-filled <think> included), graded with the reward
+    # the held-out figures use: the released model never closes the tag, the trained one
+    # always does, with the right sum after it.
+    samples = json.loads((results / "samples.json").read_text())
+    for name, format_score, correct in (("base", 0.0, 4), ("after 40 steps", 1.0, 6)):
+        rows = [{"completion": s["completion"], "reference": s["reference"]} for s in samples[name]]
+        grades = grade(rows, r1.EVAL_SPEC, workers=0)
+        assert {g.verdicts["think_format"].score for g in grades} == {format_score}
+        assert sum(g.verdicts["math"].score for g in grades) == correct
