@@ -16,6 +16,7 @@ on one machine, so ``ray-2x1`` shows the cost of spreading, not the gain of more
 
     python benchmarks/ray_scaling.py [--batch 1024 4096] [--repeats 3] [--chunk N]
     python benchmarks/ray_scaling.py --workload code --batch 1024 --repeats 1
+    python benchmarks/ray_scaling.py --batch 1024 --cpu 8    # + CPU per item, per process
 
 ``math`` repeats 800 responses, so after the warm-up batch the math verifier's caches
 answer most parsing: ~50 us of work per item, the worst case for any added per-item cost.
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -68,6 +70,65 @@ def timed(run: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, out
 
 
+def _ticks(pid: int) -> int:
+    """User + system CPU of one process so far, in clock ticks (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of ``pid`` now."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _actor_pid() -> int:
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if f.read().startswith(b"ray::NodeGrader"):
+                    return int(entry)
+        except OSError:
+            continue
+    raise RuntimeError("no NodeGrader process found")
+
+
+def cpu_per_item(
+    run: Callable[[], Any], items: int, groups: dict[str, list[int]], seconds: float
+) -> tuple[dict[str, float], float]:
+    """Back-to-back batches for ``seconds``: microseconds of CPU per item spent by each
+    group of processes, and how busy the machine's cores were (all groups together)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    before = {name: sum(_ticks(p) for p in pids) for name, pids in groups.items()}
+    start, done = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        run()
+        done += items
+    wall = time.perf_counter() - start
+    used = {
+        name: (sum(_ticks(p) for p in pids) - before[name]) / tick for name, pids in groups.items()
+    }
+    per_item = {name: cpu / done * 1e6 for name, cpu in used.items()}
+    return per_item, sum(used.values()) / (wall * (os.cpu_count() or 1))
+
+
 def compare(
     cpus: list[int],
     local: Grader,
@@ -94,6 +155,27 @@ def compare(
                         local_s, _ = timed(lambda b=batch: local.grade(b, spec))
                         ray_s, _ = timed(lambda b=batch: grader.grade(b, spec))
                         rounds[n].append((local_s, ray_s))
+                if args.cpu and cpus == [2]:
+                    n, batch = next(iter(batches.items()))
+                    actor = _actor_pid()
+                    ray_groups = {
+                        "driver": [os.getpid()],
+                        "node actor": [actor],
+                        "workers": _children(actor),
+                        "Ray daemons": cluster.node_pids(0),
+                    }
+                    local_groups = {"driver": [os.getpid()], "workers": local.pool.worker_pids}
+                    for name, run, groups in (
+                        ("local", lambda: local.grade(batch, spec), local_groups),
+                        ("ray-1x2", lambda: grader.grade(batch, spec), ray_groups),
+                    ):
+                        per_item, busy = cpu_per_item(run, n, groups, args.cpu)
+                        parts = ", ".join(f"{k} {v:.1f}" for k, v in per_item.items())
+                        print(
+                            f"CPU per item, batches of {n} back to back for {args.cpu:g} s, "
+                            f"{name}: {parts}; total {sum(per_item.values()):.1f} us; "
+                            f"cores busy {busy:.0%}"
+                        )
                 return rounds
         finally:
             ray.shutdown()
@@ -105,6 +187,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7, help="alternating rounds")
     parser.add_argument("--chunk", type=int, default=None, help="default: RayGrader's own")
     parser.add_argument("--workload", choices=sorted(SPECS), default="math")
+    parser.add_argument(
+        "--cpu",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also run each side back to back this long (first batch size, one node) and "
+        "print the CPU each group of processes spends per item, read from /proc",
+    )
     parser.add_argument(
         "--ray-niceness",
         type=int,
