@@ -46,6 +46,9 @@ _ACTOR_GONE = (RayActorError, ActorUnavailableError)
 _POLL = 0.5
 """Seconds between looks at the cluster while chunks are in flight."""
 _NAMESPACE = "verigrade"
+_WIRE = 2
+"""What ``NodeGrader.grade`` takes and gives back: 2 = pickled items in, pickled values
+out (1 sent lists both ways)."""
 _ACTOR_CONCURRENCY = 256
 _REST = 5.0
 _LOOKS = 40
@@ -280,8 +283,10 @@ class RayGrader(Batches):
         started there (several HTTP workers of ``serve --ray`` share it), or a new one."""
         workers = self.workers_per_node or max(1, int(cpus))
         # The name carries what the actor's Grader was built with, so graders with other
-        # settings never share it; the namespace keeps it apart from the job's own actors.
-        name = f"verigrade-{node_id[:16]}-{workers}-{self.timeout}-{self.max_chars}"
+        # settings never share it, and the chunk protocol's version, so a driver never
+        # reaches an actor that an older verigrade started and speaks to differently; the
+        # namespace keeps it apart from the job's own actors.
+        name = f"verigrade-p{_WIRE}-{node_id[:16]}-{workers}-{self.timeout}-{self.max_chars}"
         try:
             return ray.get_actor(name, namespace=_NAMESPACE)
         except ValueError:  # none yet: this grader starts it, and stops it on close
