@@ -324,6 +324,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, help="override the recipe's GRPO steps")
     parser.add_argument("--task", choices=sorted(TASKS), help="override the recipe's task")
     parser.add_argument("--temperature", type=float, help="override the rollout temperature")
+    parser.add_argument("--seed", type=int, help="override the recipe's seed (sampling, shuffling)")
     parser.add_argument("--no-eval", action="store_true", help="skip the held-out evaluations")
     parser.add_argument(
         "--samples", type=int, metavar="N", help="greedy completions, before and after a run"
@@ -338,6 +339,8 @@ def main() -> None:
         r = replace(r, task=args.task)
     if args.temperature is not None:
         r = replace(r, temperature=args.temperature)
+    if args.seed is not None:
+        r = replace(r, seed=args.seed)
     import torch
 
     torch.set_num_threads(r.threads)

@@ -75,6 +75,9 @@ def test_committed_run_and_samples_say_what_the_readme_says(r1: Any) -> None:
     assert run["recipe"]["steps"] == len(run["history"]) == 40
     assert run["before"] == {"greedy_accuracy": 0.28, "greedy_format": 0.0}
     assert run["after"] == {"greedy_accuracy": 0.81, "greedy_format": 1.0}
+    second = json.loads((results / "seed1" / "run.json").read_text())
+    assert (second["recipe"]["seed"], len(second["history"])) == (1, 40)
+    assert second["after"] == {"greedy_accuracy": 0.85, "greedy_format": 1.0}
     readme = (ROOT / "examples" / "r1_zero_smollm2" / "README.md").read_text()
     assert "| held-out greedy accuracy (100 prompts) | 0.28 | **0.81** |" in readme
     # The greedy completions (the pre-filled <think> included), graded with the reward
