@@ -4,28 +4,18 @@ the one it reports grade a pre-filled ``<think>`` completion as the README says.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from verigrade.verifiers import grade
 
-ROOT = Path(__file__).resolve().parents[3]
+from .example_scripts import ROOT, load_example
 
 
 @pytest.fixture(scope="module")
 def r1() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "r1_zero_run", ROOT / "examples" / "r1_zero_smollm2" / "run.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while defining
-    spec.loader.exec_module(module)
-    return module
+    return load_example("r1_zero_smollm2")
 
 
 def test_add_words_answers_and_split(r1: Any) -> None:

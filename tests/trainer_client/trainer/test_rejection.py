@@ -4,9 +4,7 @@ four-stage reference run with tiny step counts."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -25,7 +23,7 @@ from verigrade.trainer_client.trainer.rejection import (  # noqa: E402
 from verigrade.trainer_client.trainer.tokenizer import build_tiny_llama  # noqa: E402
 from verigrade.verifiers import Grade, Sample, SelectOptions, Verdict  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[3]
+from .example_scripts import load_example  # noqa: E402
 
 
 class EvenLengthGrader:
@@ -111,20 +109,9 @@ def test_rejection_refuses_no_samples(tiny: tuple[Any, Any]) -> None:
         list(sample_lines(model, tokenizer, examples, n=0, max_new_tokens=4))
 
 
-def _reference_run() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "reference_run", ROOT / "examples" / "reference_run" / "run.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while defining
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_reference_run_four_stages_smoke(tmp_path: Path) -> None:
     """The committed script end to end with tiny step counts, graded in-process."""
-    run = _reference_run()
+    run = load_example("reference_run")
     recipe = run.recipe_with(
         [
             "sft_examples=20",
