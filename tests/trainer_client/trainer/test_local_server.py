@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from verigrade.trainer_client.trainer.local_server import start_local_server
 
-from .test_rejection import _reference_run
+from .example_scripts import load_example
 
 
 def test_server_starts_healthy_and_grades() -> None:
@@ -22,7 +22,7 @@ def test_server_starts_healthy_and_grades() -> None:
 
 
 def test_reference_run_server_registers_its_verifier() -> None:
-    proc, url = _reference_run().start_server("exact_answer")
+    proc, url = load_example("reference_run").start_server("exact_answer")
     try:
         body = {
             "spec": "exact_answer",
