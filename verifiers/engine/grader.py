@@ -509,11 +509,13 @@ _shared_lock = threading.Lock()
 
 
 def shared_grader(workers: int | None = None) -> Grader:
-    """The process-wide Grader with ``workers`` workers, started on first use."""
+    """The process-wide Grader with ``workers`` workers, started on first use, and again
+    if someone closed it (any holder of it can: ``grade()`` must not fail for everyone
+    else with ``PoolClosedError`` afterwards)."""
     count = default_workers() if workers is None else workers
     with _shared_lock:
         grader = _shared.get(count)
-        if grader is None:
+        if grader is None or (grader.pool is not None and grader.pool.closed):
             grader = _shared[count] = Grader(count)
         return grader
 
