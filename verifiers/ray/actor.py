@@ -21,14 +21,15 @@ PoolCounters = tuple[int, int, int, int, int, int]
 
 
 class Packer:
-    """A sample's Grade, less its id, as pickled bytes ``(reward, verdicts)``, made in the
-    worker that graded it (the default finisher of ``RayGrader``).
+    """A sample's Grade, less its id, as pickled bytes ``(reward, fields)``, made in the
+    worker that graded it (the default finisher of ``RayGrader``); ``fields`` holds each
+    Verdict as ``(score, status, reason, details)``, in spec order.
 
     Packed there, the result crosses the node actor as opaque bytes: the actor neither
     unpickles what its pool's workers send nor pickles it again for Ray, and the driver's
-    share is one ``loads`` per sample (Verdicts pickle as their constructor call), a dict
-    and the Grade: the reward is summed here, with ``weighted_reward`` itself, so it is the
-    very float a local ``Grader`` gives.
+    share is one ``loads`` per sample, the Verdicts, a dict and the Grade: the reward is
+    summed here, with ``weighted_reward`` itself, so it is the very float a local
+    ``Grader`` gives.
     """
 
     def __init__(self, labels: Sequence[str], weights: Mapping[str, float]) -> None:
@@ -37,7 +38,12 @@ class Packer:
 
     def __call__(self, verdicts: list[Verdict]) -> bytes:
         reward = weighted_reward(self.weights, dict(zip(self.labels, verdicts, strict=True)))
-        return pickle.dumps((reward, tuple(verdicts)), _PROTOCOL)
+        # Plain fields, not Verdicts: a pickle that names no class loads without the
+        # import lookup that each separate pickle pays for a class reference (measured:
+        # 2.5 us a sample to load against 5.0 as Verdicts; the driver's CPU per item in
+        # the Ray benchmark fell from 27.6 to 21.0 us).
+        fields = tuple((v.score, v.status, v.reason, v.details) for v in verdicts)
+        return pickle.dumps((reward, fields), _PROTOCOL)
 
 
 class NodeGrader:

@@ -46,15 +46,15 @@ _ACTOR_GONE = (RayActorError, ActorUnavailableError)
 _POLL = 0.5
 """Seconds between looks at the cluster while chunks are in flight."""
 _NAMESPACE = "verigrade"
-_WIRE = 2
-"""What ``NodeGrader.grade`` takes and gives back: 2 = pickled items in, pickled values
-out (1 sent lists both ways)."""
+_WIRE = 3
+"""What ``NodeGrader.grade`` takes and gives back: 3 = pickled items in, pickled values
+out, a Grade's verdicts as plain fields (2 pickled Verdicts; 1 sent lists both ways)."""
 _ACTOR_CONCURRENCY = 256
 _REST = 5.0
+"""Seconds a node whose actor died or did not answer waits before it gets one again."""
 _LOOKS = 40
 """Times a batch with no actor left looks for one (about 0.2 s apart, plus each look's
 wait) before its items get ``status="error"``."""
-"""Seconds a node whose actor died or did not answer waits before it gets one again."""
 
 
 @dataclass
@@ -591,8 +591,9 @@ class RayGrader(Batches):
         for i, value in enumerate(values, chunk.start):
             own = sample_id(items[i], places[i - chunk.start])
             if job.finish is None:  # a Packer's (reward, verdicts): the Grade, less its id
-                reward, verdicts = loads(value)
-                out.append(Grade(own, reward, dict(zip(labels, verdicts, strict=True)), route))
+                reward, fields = loads(value)
+                verdicts = {label: Verdict(*f) for label, f in zip(labels, fields, strict=True)}
+                out.append(Grade(own, reward, verdicts, route))
             else:
                 out.append((own, value))
         return out

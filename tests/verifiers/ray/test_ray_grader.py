@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import pytest
-from verigrade.verifiers import Grade, grade
+from verigrade.verifiers import Grade, Verdict, grade
 from verigrade.verifiers.ray import RayGrader
 from verigrade.verifiers.ray.local import LocalCluster
 
@@ -76,6 +76,18 @@ def test_one_actor_per_node(grader: RayGrader) -> None:
 )
 def test_rewards_equal_local_grade(grader: RayGrader, items: list[Any], spec: Any) -> None:
     assert summary(grader.grade(items, spec)) == summary(grade(items, spec, workers=1))
+
+
+def test_grades_equal_local_whole(grader: RayGrader) -> None:
+    # Whole Grades, every Verdict field included: the workers send verdicts to the driver
+    # as plain fields, and the Verdicts built from them must be the ones a local Grader
+    # gives (score, status, reason and details alike).
+    items = [*math_items(40), {"id": "bad", "completion": 7}]
+    spec = {"math": 1.0, "think_format": 0.5}
+    got = grader.grade(items, spec)
+    assert got == grade(items, spec, workers=1)
+    assert all(type(v) is Verdict for g in got for v in g.verdicts.values())
+    assert any(v.details for g in got for v in g.verdicts.values())
 
 
 def test_grade_async_and_bad_items_match_local(grader: RayGrader) -> None:
