@@ -590,7 +590,7 @@ class RayGrader(Batches):
         places = job.places(chunk.start, len(values))
         for i, value in enumerate(values, chunk.start):
             own = sample_id(items[i], places[i - chunk.start])
-            if job.finish is None:  # a Packer's (reward, verdicts): the Grade, less its id
+            if job.finish is None:  # a Packer's (reward, fields): the Grade, less its id
                 reward, fields = loads(value)
                 verdicts = {label: Verdict(*f) for label, f in zip(labels, fields, strict=True)}
                 out.append(Grade(own, reward, verdicts, route))
