@@ -347,7 +347,10 @@ def test_pool_deadline_kill_leaves_no_sandboxed_process() -> None:
     assert sandboxed_processes() == []
 
 
-def sandboxed_processes() -> list[int]:
+def sandboxed_processes(
+    uids: range | tuple[int, ...] = range(UID_BASE, UID_BASE + UID_SLOTS),
+) -> list[int]:
+    """Processes running as any of ``uids`` (by default, any sandbox uid on the machine)."""
     found = []
     for entry in os.listdir("/proc"):
         try:
@@ -355,7 +358,7 @@ def sandboxed_processes() -> list[int]:
                 uid = next(int(line.split()[1]) for line in status if line.startswith("Uid:"))
         except (OSError, StopIteration, ValueError):
             continue
-        if UID_BASE <= uid < UID_BASE + UID_SLOTS:
+        if uid in uids:
             found.append(int(entry))
     return found
 
@@ -378,7 +381,12 @@ def sandboxed_processes() -> list[int]:
 def test_hostile_c_programs_score_zero_and_leave_nothing(name: str, code: str) -> None:
     verdict = verify(code, ADD_STDIO, tag="c", language="c", test_seconds=1.0)
     assert verdict.score == 0.0, (name, verdict.reason)
+    # The run's fork server holds its uid slot locked for its whole life, so every process
+    # the program left (a daemon included: it cannot change its uid) runs as that uid and
+    # no other sandbox on the machine does; other test runs' sandboxes are not counted.
+    uid = sandbox_client.default_sandbox().uid
+    assert uid is not None and UID_BASE <= uid < UID_BASE + UID_SLOTS
     deadline = time.monotonic() + 3
-    while sandboxed_processes() and time.monotonic() < deadline:
+    while sandboxed_processes((uid,)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert sandboxed_processes() == []
+    assert sandboxed_processes((uid,)) == []
