@@ -114,10 +114,10 @@ class RayGrader(Batches):
             ``CPU`` resource.
         timeout: per-item deadline in seconds, as in ``Grader``.
         max_chars: completions longer than this get ``invalid_input``.
-        chunk_size: items per Ray task; by default two chunks per actor (16 to 1,024
+        chunk_size: items per Ray task; by default one chunk per actor (16 to 1,024
             items; see ``_even_chunks``). Every item crosses one more process than with a
-            local Grader (driver -> actor -> worker), so bigger chunks pay Ray's per-task
-            cost (~1 ms) less often; smaller ones balance nodes better.
+            local Grader (driver -> actor -> worker), so bigger chunks pay Ray's per-call
+            cost (2-6 ms of CPU) less often; smaller ones balance nodes better.
         max_in_flight: chunks in flight per actor at most (backpressure).
         max_attempts: times a chunk is sent before its items get ``status="error"``.
         actor_cpus: CPUs each actor reserves in Ray's accounting (0: it shares the node
@@ -453,9 +453,7 @@ class RayGrader(Batches):
     def _dispatch(self, job: _Job) -> list[Any]:
         started = time.monotonic()
         end = None if job.deadline is None else started + job.deadline
-        size = self.chunk_size or _even_chunks(
-            len(job.items), len(self.actors()), self.max_in_flight
-        )
+        size = self.chunk_size or _even_chunks(len(job.items), len(self.actors()))
         pending = deque(
             _Chunk(n, start, job.items[start : start + size])
             for n, start in enumerate(range(0, len(job.items), size))
@@ -599,16 +597,17 @@ class RayGrader(Batches):
         return out
 
 
-def _even_chunks(items: int, actors: int, in_flight: int) -> int:
-    """A chunk size that gives each actor two chunks of the batch (16 to 1,024 items), or
-    one per slot if it has fewer.
+def _even_chunks(items: int, actors: int) -> int:
+    """A chunk size that gives each actor one chunk of the batch, 16 to 1,024 items (a
+    bigger batch is cut into chunks of 1,024, shared out by load).
 
-    Two, not one per slot: every chunk costs the driver, the actor and Ray's object store
-    a fixed share (~1 ms in all), and more, smaller jobs on the node's pool mean more round
-    trips to its workers; with two, the first chunk's Grades are built while the second
-    is graded. Measured on one node of 2 CPUs, batches of 1,024: 4 chunks of 256 reached
-    0.58-0.60 of the local Grader's items/s where 2 of 512 reached 0.61-0.72. Past 1,024
-    items a chunk only delays the first worker's start (its trip costs ~6 ms).
+    One, because a Ray call is the dearest thing on the path: on the 2-CPU test machine an
+    actor call costs 1.75 ms of CPU over the driver and the actor with nothing in it, and
+    5-6 ms with a 700 KB chunk of items and its 330 KB of results (the object store's
+    share included), against 5-7 ms for twice that. In-process A/B runs on one node of 2
+    CPUs, batches of 1,024, 41-61 alternating rounds each: one chunk of 1,024 reached
+    0.71-0.74 of the local Grader's items/s where two of 512 reached 0.69-0.71, in all
+    four runs; four of 256 had reached 0.58-0.60. Past 1,024 items a chunk only delays
+    the first worker's start (its trip costs ~6 ms).
     """
-    slots = max(1, actors) * min(2, in_flight)
-    return max(16, min(1024, -(-items // slots)))
+    return max(16, min(1024, -(-items // max(1, actors))))
