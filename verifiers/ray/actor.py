@@ -25,10 +25,10 @@ class Packer:
     worker that graded it (the default finisher of ``RayGrader``); ``fields`` holds each
     Verdict as ``(score, status, reason, details)``, in spec order.
 
-    Packed there, the result crosses the node actor as opaque bytes: the actor neither
-    unpickles what its pool's workers send nor pickles it again for Ray, and the driver's
-    share is one ``loads`` per sample, the Verdicts, a dict and the Grade: the reward is
-    summed here, with ``weighted_reward`` itself, so it is the very float a local
+    Packed there, the result crosses the node actor as opaque bytes: the actor never
+    unpickles a value nor pickles one again for Ray (only the list they travel in), and
+    the driver's share is one ``loads`` per sample, the Verdicts, a dict and the Grade: the
+    reward is summed here, with ``weighted_reward`` itself, so it is the very float a local
     ``Grader`` gives.
     """
 

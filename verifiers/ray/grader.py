@@ -16,7 +16,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pickle import HIGHEST_PROTOCOL, loads
 from typing import Any, TypeVar
 
@@ -83,8 +83,6 @@ class _Job:
     labels: list[str]
     weights: dict[str, float]
     finish: Callable[[list[Verdict]], Any] | None
-    #: What the node actors run on each sample: ``finish``, or a ``Packer`` for Grades.
-    finisher: Callable[[list[Verdict]], Any]
     timeout: float | None
     deadline: float | None
     result: Future[Any]
@@ -92,6 +90,11 @@ class _Job:
     indexes: list[int] | None = None
     #: The route of a routed spec this job grades (its Grades say so).
     route: str | None = None
+    #: What the node actors run on each sample: ``finish``, or a ``Packer`` for Grades.
+    finisher: Callable[[list[Verdict]], Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.finisher = Packer(self.labels, self.weights) if self.finish is None else self.finish
 
     def places(self, start: int, count: int) -> Sequence[int]:
         """Where items ``start`` to ``start + count`` sit in the caller's batch."""
@@ -394,11 +397,7 @@ class RayGrader(Batches):
         if isinstance(parsed, RoutedSpec):
             return self._start_routed(items, parsed, finish, timeout, deadline)
         result: Future[Any] = Future()
-        job = _Job(
-            items, spec, parsed.labels, parsed.weights, finish,
-            Packer(parsed.labels, parsed.weights) if finish is None else finish,
-            timeout, deadline, result,
-        )  # fmt: skip
+        job = _Job(items, spec, parsed.labels, parsed.weights, finish, timeout, deadline, result)
         threading.Thread(target=self._run, args=(job,), daemon=True, name="raygrader").start()
         return result
 
@@ -432,8 +431,7 @@ class RayGrader(Batches):
             part = spec.spec_of(route)
             own = None if finish is None else finish.for_route(route, part)
             job = _Job(
-                [items[i] for i in indexes], part, part.labels, part.weights, own,
-                Packer(part.labels, part.weights) if own is None else own, timeout,
+                [items[i] for i in indexes], part, part.labels, part.weights, own, timeout,
                 deadline, Future(), indexes, route,
             )  # fmt: skip
             threading.Thread(target=self._run, args=(job,), daemon=True, name="raygrader").start()
@@ -583,17 +581,16 @@ class RayGrader(Batches):
             raise RuntimeError(
                 f"RayGrader: a chunk of {len(chunk.items)} items came back with {len(values)}"
             )
-        out: list[Any] = []
-        labels, items, route = job.labels, job.items, job.route
+        labels, route = job.labels, job.route
         places = job.places(chunk.start, len(values))
-        for i, value in enumerate(values, chunk.start):
-            own = sample_id(items[i], places[i - chunk.start])
-            if job.finish is None:  # a Packer's (reward, fields): the Grade, less its id
-                reward, fields = loads(value)
-                verdicts = {label: Verdict(*f) for label, f in zip(labels, fields, strict=True)}
-                out.append(Grade(own, reward, verdicts, route))
-            else:
-                out.append((own, value))
+        ids = [sample_id(item, place) for item, place in zip(chunk.items, places, strict=True)]
+        if job.finish is not None:
+            return list(zip(ids, values, strict=True))
+        out: list[Any] = []
+        for own, value in zip(ids, values, strict=True):
+            reward, fields = loads(value)  # a Packer's: the Grade, less its id
+            verdicts = {label: Verdict(*f) for label, f in zip(labels, fields, strict=True)}
+            out.append(Grade(own, reward, verdicts, route))
         return out
 
 
